@@ -1,0 +1,57 @@
+package oauth
+
+import "time"
+
+// User is a merchant: a person who signs in to authorize apps for the stores
+// they administer.
+type User struct {
+	ID           string
+	Email        string
+	Name         string
+	PasswordHash string // PHC-formatted argon2id hash
+	CreatedAt    time.Time
+}
+
+// Store is a merchant's shop: the tenant that a grant binds an app to.
+type Store struct {
+	ID        string
+	Name      string
+	Slug      string // the short name used in store-scoped hosts and paths
+	CreatedAt time.Time
+}
+
+// Location is a physical or logical place of a store (a shop, a warehouse).
+type Location struct {
+	ID      string
+	StoreID string
+	Name    string
+}
+
+// Role is a member's role in a store.
+type Role string
+
+// Roles. Only owners and admins may authorize apps for a store.
+const (
+	RoleOwner Role = "owner"
+	RoleAdmin Role = "admin"
+	RoleStaff Role = "staff"
+)
+
+// CanAuthorize reports whether a member with role r may connect apps.
+func (r Role) CanAuthorize() bool { return r == RoleOwner || r == RoleAdmin }
+
+// Membership is a user's role in one store.
+type Membership struct {
+	Store Store
+	Role  Role
+}
+
+// Session is a signed-in browser session. Only the hash of its cookie value is
+// stored.
+type Session struct {
+	Hash      []byte
+	UserID    string
+	Kind      string // "merchant" or "partner"
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
