@@ -1,0 +1,244 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/storekey/storekey/internal/api"
+	"github.com/storekey/storekey/internal/oauth"
+	"github.com/storekey/storekey/internal/server"
+	"github.com/storekey/storekey/internal/store"
+	"github.com/storekey/storekey/internal/web"
+)
+
+func serveCmd(e *env) *cobra.Command {
+	var listen string
+	c := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the server (embedded SQLite by default; --database postgres://... for PostgreSQL)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := e.config()
+			if err != nil {
+				return err
+			}
+			if listen != "" {
+				cfg = withListen(cfg, listen, e.getenv)
+			}
+			return serve(cmd.Context(), e, cfg, nil)
+		},
+	}
+	c.Flags().StringVar(&listen, "listen", "", "address to listen on (overrides the config)")
+	return c
+}
+
+// withListen changes the listen address, and the issuer with it unless one
+// was configured.
+func withListen(cfg Config, listen string, getenv func(string) string) Config {
+	if strings.TrimRight(cfg.Issuer, "/") == "http://"+cfg.Listen && getenv("STOREKEY_ISSUER") == "" {
+		cfg.Issuer = "http://" + listen
+	}
+	cfg.Listen = listen
+	return cfg
+}
+
+// instance is a running Storekey's parts, built from the configuration.
+type instance struct {
+	cfg Config
+	log *slog.Logger
+	db  *store.DB
+	svc *oauth.Service
+}
+
+func (in *instance) Close() error { return in.db.Close() }
+
+func newLogger(cfg Config, e *env) *slog.Logger {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
+		level = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogJSON {
+		return slog.New(slog.NewJSONHandler(e.stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(e.stderr, opts))
+}
+
+// open opens and migrates the database and builds the service.
+func open(ctx context.Context, e *env, cfg Config) (*instance, error) {
+	log := newLogger(cfg, e)
+	db, err := store.Open(ctx, cfg.Database)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	if err := db.Migrate(ctx); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("migrate database: %w", err)
+	}
+	keys, err := serverKeys(ctx, cfg, db)
+	if err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	svc, err := oauth.NewService(cfg.oauthConfig(), db, keys, log)
+	if err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	return &instance{cfg: cfg, log: log, db: db, svc: svc}, nil
+}
+
+// serverKeys returns the configured keys, or else the one kept in the
+// database, creating it on first start. Every process on one database thus
+// derives the same tokens.
+func serverKeys(ctx context.Context, cfg Config, db *store.DB) ([]oauth.Key, error) {
+	if len(cfg.Keys) > 0 {
+		keys := make([]oauth.Key, 0, len(cfg.Keys))
+		for i, k := range cfg.Keys {
+			if len(k) < 32 {
+				return nil, fmt.Errorf("config: keys[%d] is shorter than 32 characters", i)
+			}
+			sum := sha256.Sum256([]byte(k))
+			keys = append(keys, oauth.Key{ID: "cfg-" + hex.EncodeToString(sum[:4]), Secret: []byte(k)})
+		}
+		return keys, nil
+	}
+	keys, err := db.Keys(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read server keys: %w", err)
+	}
+	if len(keys) > 0 {
+		return keys, nil
+	}
+	secret := make([]byte, 32)
+	_, _ = rand.Read(secret)
+	if err := db.AddKey(ctx, oauth.Key{ID: "db-1", Secret: secret, CreatedAt: time.Now().UTC().Truncate(time.Microsecond)}); err != nil {
+		return nil, fmt.Errorf("create server key: %w", err)
+	}
+	// Another process may have created it first: use what the database kept.
+	return db.Keys(ctx)
+}
+
+// handler builds the whole HTTP handler of an instance. mounts adds the
+// demo's extra handlers.
+func (in *instance) handler(mounts map[string]http.Handler, links []web.Link) http.Handler {
+	cfg := in.cfg
+	secure := strings.HasPrefix(cfg.Issuer, "https://")
+	pages := web.New(in.svc, in.db, web.Options{
+		Logger:        in.log,
+		SecureCookies: secure,
+		SessionTTL:    time.Duration(cfg.SessionTTL),
+		LoginLimit:    cfg.Login.MaxFailures,
+		LoginWindow:   time.Duration(cfg.Login.Window),
+		Links:         links,
+	})
+	sample := api.New(in.db, server.NewValidator(in.svc), api.Options{Logger: in.log})
+	return server.New(in.svc, in.db, server.Options{
+		Logger:    in.log,
+		AccessLog: cfg.AccessLog,
+		RateLimit: cfg.RateLimit.TokenPerSecond,
+		RateBurst: cfg.RateLimit.TokenBurst,
+		Web:       pages,
+		API:       sample,
+		Mounts:    mounts,
+	})
+}
+
+// serve runs the HTTP server until ctx ends, then shuts down gracefully.
+// ready, when not nil, receives the bound address once listening.
+func serve(ctx context.Context, e *env, cfg Config, setup func(context.Context, *instance) (map[string]http.Handler, []web.Link, error)) error {
+	in, err := open(ctx, e, cfg)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	var mounts map[string]http.Handler
+	var links []web.Link
+	if setup != nil {
+		if mounts, links, err = setup(ctx, in); err != nil {
+			return err
+		}
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           in.handler(mounts, links),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    32 << 10,
+		ErrorLog:          slog.NewLogLogger(in.log.Handler(), slog.LevelWarn),
+	}
+	in.log.Info("storekey listening", "addr", ln.Addr().String(), "issuer", cfg.Issuer, "database", redactDSN(cfg.Database), "version", version)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil {
+		return err
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	in.log.Info("storekey stopped")
+	return nil
+}
+
+// redactDSN hides a PostgreSQL URL's password in logs.
+func redactDSN(dsn string) string {
+	if i := strings.Index(dsn, "://"); i >= 0 {
+		if at := strings.LastIndex(dsn, "@"); at > i {
+			userinfo := dsn[i+3 : at]
+			if u, _, ok := strings.Cut(userinfo, ":"); ok {
+				return dsn[:i+3] + u + ":***" + dsn[at:]
+			}
+		}
+	}
+	return dsn
+}
+
+func migrateCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "migrate",
+		Short: "Apply the database migrations (serve also applies them at start)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := e.config()
+			if err != nil {
+				return err
+			}
+			db, err := store.Open(cmd.Context(), cfg.Database)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			if err := db.Migrate(cmd.Context()); err != nil {
+				return err
+			}
+			if e.json {
+				return printJSON(e.stdout, map[string]string{"status": "migrated", "database": redactDSN(cfg.Database)})
+			}
+			_, err = fmt.Fprintln(e.stdout, "migrated", redactDSN(cfg.Database))
+			return err
+		},
+	}
+}

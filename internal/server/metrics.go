@@ -1,0 +1,46 @@
+package server
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// metrics are the Prometheus series the server exports on its own registry.
+type metrics struct {
+	registry      *prometheus.Registry
+	requests      *prometheus.CounterVec
+	latency       *prometheus.HistogramVec
+	tokensIssued  *prometheus.CounterVec
+	tokensRevoked prometheus.Counter
+	oauthErrors   *prometheus.CounterVec
+}
+
+func newMetrics() *metrics {
+	m := &metrics{
+		registry: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "storekey_http_requests_total",
+			Help: "HTTP requests by route and status code.",
+		}, []string{"endpoint", "code"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "storekey_http_request_duration_seconds",
+			Help:    "HTTP request latency by route.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+		}, []string{"endpoint"}),
+		tokensIssued: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "storekey_tokens_issued_total",
+			Help: "Token responses issued, by grant type.",
+		}, []string{"grant_type"}),
+		tokensRevoked: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "storekey_tokens_revoked_total",
+			Help: "Successful revocation requests (RFC 7009).",
+		}),
+		oauthErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "storekey_oauth_errors_total",
+			Help: "OAuth error responses by route and error code.",
+		}, []string{"endpoint", "error"}),
+	}
+	m.registry.MustRegister(m.requests, m.latency, m.tokensIssued, m.tokensRevoked, m.oauthErrors,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}

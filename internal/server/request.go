@@ -1,0 +1,88 @@
+package server
+
+import (
+	"errors"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/storekey/storekey/internal/oauth"
+)
+
+// maxBody bounds every request body the machine endpoints read.
+const maxBody = 64 << 10
+
+// form is a request's parameters, read once from a POST body.
+type form struct {
+	values url.Values
+}
+
+// readForm reads an application/x-www-form-urlencoded POST body (RFC 6749
+// §3.2). Parameters in the query string are refused: credentials and codes
+// must not travel in URLs. A parameter sent more than once is refused
+// (RFC 6749 §3.1, §3.2).
+func readForm(w http.ResponseWriter, r *http.Request) (form, error) {
+	if r.URL.RawQuery != "" {
+		return form{}, oauth.Errorf(oauth.ErrInvalidRequest, "parameters must be sent in the request body, not the query string")
+	}
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/x-www-form-urlencoded" {
+		return form{}, oauth.Errorf(oauth.ErrInvalidRequest, "the request body must be application/x-www-form-urlencoded")
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+	if err := r.ParseForm(); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return form{}, oauth.Errorf(oauth.ErrInvalidRequest, "the request body is larger than %d bytes", maxBody)
+		}
+		return form{}, oauth.Errorf(oauth.ErrInvalidRequest, "the request body is not valid form encoding")
+	}
+	for k, v := range r.PostForm {
+		if len(v) > 1 {
+			return form{}, oauth.Errorf(oauth.ErrInvalidRequest, "the %s parameter must not be repeated", truncate(k, 64))
+		}
+	}
+	return form{values: r.PostForm}, nil
+}
+
+func (f form) get(k string) string { return f.values.Get(k) }
+func (f form) has(k string) bool   { return f.values.Has(k) }
+
+// clientCredentials extracts the client's credentials from the Authorization
+// header (client_secret_basic, RFC 6749 §2.3.1, with the form-encoded id and
+// secret it requires) or the body (client_secret_post, or a public client's
+// bare client_id). Using both methods at once is refused (§2.3).
+func clientCredentials(r *http.Request, f form) (oauth.ClientCredentials, error) {
+	if h := r.Header.Get("Authorization"); h != "" {
+		scheme, _, _ := strings.Cut(h, " ")
+		if !strings.EqualFold(scheme, "Basic") {
+			return oauth.ClientCredentials{}, oauth.Errorf(oauth.ErrInvalidClient, "client authentication must use the Basic scheme")
+		}
+		id, secret, ok := r.BasicAuth()
+		if !ok {
+			return oauth.ClientCredentials{}, oauth.Errorf(oauth.ErrInvalidClient, "the Authorization header is malformed")
+		}
+		var err1, err2 error
+		id, err1 = url.QueryUnescape(id)
+		secret, err2 = url.QueryUnescape(secret)
+		if err1 != nil || err2 != nil {
+			return oauth.ClientCredentials{}, oauth.Errorf(oauth.ErrInvalidClient, "the Authorization header is malformed")
+		}
+		if f.has("client_secret") {
+			return oauth.ClientCredentials{}, oauth.Errorf(oauth.ErrInvalidRequest, "use one client authentication method, not both")
+		}
+		if f.has("client_id") && f.get("client_id") != id {
+			return oauth.ClientCredentials{}, oauth.Errorf(oauth.ErrInvalidClient, "client_id does not match the Authorization header")
+		}
+		return oauth.ClientCredentials{ID: id, Secret: secret, Basic: true}, nil
+	}
+	return oauth.ClientCredentials{ID: f.get("client_id"), Secret: f.get("client_secret")}, nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
