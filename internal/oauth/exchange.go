@@ -152,6 +152,9 @@ func (s *Service) codeReplayed(ctx context.Context, grantID string) error {
 			return err
 		}
 		s.log.WarnContext(ctx, "authorization code replayed; grant revoked", "grant_id", grantID)
+		if err := s.syncRevocations(ctx); err != nil {
+			return err
+		}
 	}
 	return Errorf(ErrInvalidGrant, "the authorization code has already been used")
 }
@@ -279,6 +282,9 @@ func (s *Service) refreshReused(ctx context.Context, g *Grant) error {
 		return err
 	}
 	s.log.WarnContext(ctx, "rotated refresh token reused; grant revoked", "grant_id", g.ID, "app_id", g.AppID)
+	if err := s.syncRevocations(ctx); err != nil {
+		return err
+	}
 	return Errorf(ErrInvalidGrant, "the refresh token has already been used; the grant is revoked")
 }
 

@@ -21,6 +21,11 @@ type Config struct {
 	SkipKnownConsent   bool          // skip consent when an active grant already covers the request
 	Scopes             ScopeCatalog  // the scopes apps may ask for
 	ResourceServers    []string      // client ids allowed to introspect any token (RFC 7662 §2.1)
+	// TokenCacheTTL bounds how long a validated access token is served from
+	// memory; revocations reach the cache through the revocation log sooner.
+	// Default 30 s; negative disables the cache.
+	TokenCacheTTL  time.Duration
+	TokenCacheSize int // default 100,000 tokens
 }
 
 // Defaults returns c with every unset field given its default.
@@ -36,6 +41,12 @@ func (c Config) Defaults() Config {
 	}
 	if c.RefreshRetryWindow == 0 {
 		c.RefreshRetryWindow = 60 * time.Second
+	}
+	if c.TokenCacheTTL == 0 {
+		c.TokenCacheTTL = 30 * time.Second
+	}
+	if c.TokenCacheSize <= 0 {
+		c.TokenCacheSize = 100_000
 	}
 	if c.Scopes == nil {
 		c.Scopes = DefaultCatalog()
@@ -55,6 +66,7 @@ type Service struct {
 	keysMu sync.RWMutex
 	keys   map[string][]byte
 	cur    string // id of the key new generations derive from
+	cache  *tokenCache
 }
 
 // NewService returns a Service on st. keys are the server secrets token
@@ -68,6 +80,9 @@ func NewService(cfg Config, st Storage, keys []Key, log *slog.Logger) (*Service,
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Service{cfg: cfg.Defaults(), st: st, log: log, Now: time.Now, keys: map[string][]byte{}}
+	if s.cfg.TokenCacheTTL > 0 {
+		s.cache = newTokenCache(s.cfg.TokenCacheTTL, s.cfg.TokenCacheSize)
+	}
 	for _, k := range keys {
 		if len(k.Secret) < 32 {
 			return nil, fmt.Errorf("oauth: server key %q is shorter than 32 bytes", k.ID)

@@ -18,42 +18,61 @@ func (s *Service) Validate(ctx context.Context, token string) (*TokenInfo, error
 	if kind, ok := KindOf(token); !ok || kind != KindAccess {
 		return nil, Errorf(ErrInvalidToken, "the access token is invalid")
 	}
-	info, err := s.st.TokenInfo(ctx, Hash(token))
+	now := s.now()
+	info, err := s.tokenInfo(ctx, Hash(token), now)
 	if errors.Is(err, ErrNotFound) {
 		return nil, Errorf(ErrInvalidToken, "the access token is invalid")
 	}
 	if err != nil {
 		return nil, err
 	}
-	now := s.now()
 	if !info.Active(now) {
 		return nil, Errorf(ErrInvalidToken, "the access token has expired or been revoked")
 	}
-	if err := s.markUsed(ctx, info, now); err != nil {
+	return s.markUsed(ctx, info, now)
+}
+
+// tokenInfo reads a token, from the cache when it holds it.
+func (s *Service) tokenInfo(ctx context.Context, hash []byte, now time.Time) (*TokenInfo, error) {
+	if info, ok := s.cache.get(hash, now); ok {
+		return info, nil
+	}
+	seq := s.cache.currentSeq()
+	info, err := s.st.TokenInfo(ctx, hash)
+	if err != nil {
 		return nil, err
+	}
+	if info.Kind == KindAccess && info.Active(now) {
+		s.cache.put(info, now, seq)
 	}
 	return info, nil
 }
 
 // markUsed records a grant's use when it changes something: the first use
-// of the current generation, or the first use in a minute.
-func (s *Service) markUsed(ctx context.Context, info *TokenInfo, now time.Time) error {
+// of the current generation, or the first use in a minute. It returns the
+// token's record as it stands after that; snapshots are never changed in
+// place, since the cache shares them between requests.
+func (s *Service) markUsed(ctx context.Context, info *TokenInfo, now time.Time) (*TokenInfo, error) {
 	g := info.Grant
 	if g == nil {
-		return nil
+		return info, nil
 	}
 	firstOfGeneration := info.Generation == g.Generation && !g.SuccessorUsed
 	if !firstOfGeneration && now.Sub(g.LastUsedAt) < usedEvery {
-		return nil
+		return info, nil
 	}
 	if err := s.st.MarkGrantUsed(ctx, g.ID, info.Generation, now); err != nil {
-		return err
+		return nil, err
 	}
+	g2 := *g
 	if firstOfGeneration {
-		g.SuccessorUsed = true
+		g2.SuccessorUsed = true
 	}
-	g.LastUsedAt = now
-	return nil
+	g2.LastUsedAt = now
+	info2 := *info
+	info2.Grant = &g2
+	s.cache.replace(&info2)
+	return &info2, nil
 }
 
 // Introspection is the answer of the introspection endpoint (RFC 7662 §2.2).
@@ -80,19 +99,19 @@ func (s *Service) Introspect(ctx context.Context, c ClientCredentials, token str
 	if _, ok := KindOf(token); !ok {
 		return &Introspection{}, nil
 	}
-	info, err := s.st.TokenInfo(ctx, Hash(token))
+	now := s.now()
+	info, err := s.tokenInfo(ctx, Hash(token), now)
 	if errors.Is(err, ErrNotFound) {
 		return &Introspection{}, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	now := s.now()
 	if !info.Active(now) || (info.AppID != caller.ID && !slices.Contains(s.cfg.ResourceServers, caller.ID)) {
 		return &Introspection{}, nil
 	}
 	if info.Kind == KindAccess {
-		if err := s.markUsed(ctx, info, now); err != nil {
+		if info, err = s.markUsed(ctx, info, now); err != nil {
 			return nil, err
 		}
 	}
@@ -131,8 +150,27 @@ func (s *Service) Revoke(ctx context.Context, c ClientCredentials, token string)
 	} else {
 		err = s.st.RevokeToken(ctx, info.Hash, now)
 	}
-	if errors.Is(err, ErrNotFound) {
-		return nil
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return err
 	}
-	return err
+	return s.syncRevocations(ctx)
+}
+
+// RevokeGrant revokes a grant for a merchant or an operator; the revocation
+// takes effect in this process's cache before it returns.
+func (s *Service) RevokeGrant(ctx context.Context, id string) error {
+	if err := s.st.RevokeGrant(ctx, id, s.now()); err != nil {
+		return err
+	}
+	return s.syncRevocations(ctx)
+}
+
+// Uninstall revokes every grant of an app on a store and returns how many
+// there were.
+func (s *Service) Uninstall(ctx context.Context, appID, storeID string) (int, error) {
+	n, err := s.st.RevokeGrants(ctx, appID, storeID, s.now())
+	if err != nil {
+		return 0, err
+	}
+	return n, s.syncRevocations(ctx)
 }
