@@ -183,6 +183,9 @@ func serve(ctx context.Context, e *env, cfg Config, setup func(context.Context, 
 		MaxHeaderBytes:    32 << 10,
 		ErrorLog:          slog.NewLogLogger(in.log.Handler(), slog.LevelWarn),
 	}
+	watch, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	go in.svc.WatchRevocations(watch, 100*time.Millisecond)
 	in.log.Info("storekey listening", "addr", ln.Addr().String(), "issuer", cfg.Issuer, "database", redactDSN(cfg.Database), "version", version)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

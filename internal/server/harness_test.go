@@ -1,0 +1,259 @@
+package server_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"html"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/storekey/storekey/internal/api"
+	"github.com/storekey/storekey/internal/oauth"
+	"github.com/storekey/storekey/internal/password"
+	"github.com/storekey/storekey/internal/server"
+	"github.com/storekey/storekey/internal/store"
+	"github.com/storekey/storekey/internal/store/dbtest"
+	"github.com/storekey/storekey/internal/web"
+)
+
+const (
+	testEmail    = "owner@shop.example"
+	testPassword = "correct horse battery"
+	redirectURI  = "https://partner.example/callback"
+)
+
+// env is a whole Storekey on a real database behind a real listener.
+type env struct {
+	t      *testing.T
+	db     *store.DB
+	svc    *oauth.Service
+	srv    *httptest.Server
+	app    *oauth.App
+	secret string
+	user   *oauth.User
+	store  *oauth.Store
+}
+
+func forEachBackend(t *testing.T, fn func(t *testing.T, b dbtest.Backend)) {
+	for _, b := range dbtest.Backends() {
+		t.Run(b.Name, func(t *testing.T) { fn(t, b) })
+	}
+}
+
+func newEnv(t *testing.T, b dbtest.Backend, mod func(*oauth.Config)) *env {
+	t.Helper()
+	ctx := context.Background()
+	db := b.Open(t)
+	e := &env{t: t, db: db}
+	srv := httptest.NewUnstartedServer(nil)
+	cfg := oauth.Config{Issuer: "http://" + srv.Listener.Addr().String(), SkipKnownConsent: true}
+	if mod != nil {
+		mod(&cfg)
+	}
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	svc, err := oauth.NewService(cfg, db, []oauth.Key{{ID: "k1", Secret: key}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.svc = svc
+	pages := web.New(svc, db, web.Options{})
+	srv.Config.Handler = server.New(svc, db, server.Options{
+		Web: pages,
+		API: api.New(db, server.NewValidator(svc), api.Options{}),
+	})
+	srv.Start()
+	t.Cleanup(srv.Close)
+	e.srv = srv
+
+	hash, err := password.Hash(testPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	e.user = &oauth.User{ID: oauth.RandomID("usr_"), Email: testEmail, PasswordHash: hash, CreatedAt: now}
+	must(t, db.CreateUser(ctx, e.user))
+	e.store = &oauth.Store{ID: oauth.RandomID("sto_"), Name: "Corner Shop", Slug: "corner-shop", CreatedAt: now}
+	must(t, db.CreateStore(ctx, e.store, e.user.ID))
+	must(t, db.CreateProduct(ctx, &oauth.Product{ID: "prd_1", StoreID: e.store.ID, Name: "Mug", SKU: "MUG", PriceCents: 1200, Currency: "EUR", CreatedAt: now}))
+	e.app, e.secret = e.newApp(false, "read_products", "read_orders", "write_orders")
+	return e
+}
+
+func (e *env) newApp(public bool, scopes ...string) (*oauth.App, string) {
+	e.t.Helper()
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	a := &oauth.App{
+		ID: oauth.RandomID("app_"), Name: "Acme Sync", Developer: "Acme", RedirectURIs: []string{redirectURI},
+		Scopes: oauth.NewScopes(scopes...), Public: public, Profile: "standard", CreatedAt: now, UpdatedAt: now,
+	}
+	var secret string
+	if !public {
+		secret = oauth.RandomSecret(oauth.PrefixSecret)
+		a.SecretHash = oauth.Hash(secret)
+	}
+	must(e.t, e.db.CreateApp(context.Background(), a))
+	return a, secret
+}
+
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// browser is a merchant's user agent: it keeps cookies and does not follow
+// redirects, so that tests see each one.
+func (e *env) browser() *http.Client {
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+func (e *env) signIn(c *http.Client) {
+	e.t.Helper()
+	res, err := c.PostForm(e.srv.URL+"/login", url.Values{"email": {testEmail}, "password": {testPassword}, "next": {"/"}})
+	must(e.t, err)
+	_ = res.Body.Close()
+	if res.StatusCode != http.StatusSeeOther && res.StatusCode != http.StatusFound {
+		e.t.Fatalf("sign in: status %d", res.StatusCode)
+	}
+}
+
+var inputRE = regexp.MustCompile(`<input[^>]*type="(?:hidden|radio)"[^>]*>`)
+var attrRE = regexp.MustCompile(`(name|value)="([^"]*)"`)
+
+// formFields returns the hidden and radio inputs of a page.
+func formFields(page string) url.Values {
+	v := url.Values{}
+	for _, in := range inputRE.FindAllString(page, -1) {
+		var name, value string
+		for _, m := range attrRE.FindAllStringSubmatch(in, -1) {
+			if m[1] == "name" {
+				name = html.UnescapeString(m[2])
+			} else {
+				value = html.UnescapeString(m[2])
+			}
+		}
+		if name != "" && !v.Has(name) {
+			v.Set(name, value)
+		}
+	}
+	return v
+}
+
+// authorize runs the browser half of the flow for a signed-in merchant:
+// the authorization request, the consent page if shown, and the decision.
+// It returns the redirect the merchant is sent to.
+func (e *env) authorize(c *http.Client, q url.Values, decision string) *url.URL {
+	e.t.Helper()
+	res, err := c.Get(e.srv.URL + "/oauth/authorize?" + q.Encode())
+	must(e.t, err)
+	body, _ := io.ReadAll(res.Body)
+	_ = res.Body.Close()
+	if res.StatusCode == http.StatusOK {
+		f := formFields(string(body))
+		if !f.Has("q") {
+			e.t.Fatalf("authorize: no consent form in page:\n%s", body)
+		}
+		f.Set("decision", decision)
+		req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/oauth/authorize", strings.NewReader(f.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", e.srv.URL)
+		res, err = c.Do(req)
+		must(e.t, err)
+		body, _ = io.ReadAll(res.Body)
+		_ = res.Body.Close()
+	}
+	if res.StatusCode != http.StatusSeeOther && res.StatusCode != http.StatusFound {
+		e.t.Fatalf("authorize: status %d, want a redirect:\n%s", res.StatusCode, body)
+	}
+	u, err := url.Parse(res.Header.Get("Location"))
+	must(e.t, err)
+	return u
+}
+
+// code runs the browser half and returns the code.
+func (e *env) code(c *http.Client, q url.Values) string {
+	e.t.Helper()
+	u := e.authorize(c, q, "allow")
+	code := u.Query().Get("code")
+	if code == "" {
+		e.t.Fatalf("no code in redirect %s", u)
+	}
+	return code
+}
+
+func (e *env) authQuery(extra ...string) url.Values {
+	q := url.Values{
+		"response_type": {"code"}, "client_id": {e.app.ID}, "redirect_uri": {redirectURI},
+		"scope": {"read_products read_orders"}, "state": {"xyz-state"},
+	}
+	for i := 0; i+1 < len(extra); i += 2 {
+		q.Set(extra[i], extra[i+1])
+	}
+	return q
+}
+
+// post sends a form to a machine endpoint and decodes the JSON answer.
+func (e *env) post(path string, form url.Values, basic ...string) (int, map[string]any, http.Header) {
+	e.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if len(basic) == 2 {
+		req.SetBasicAuth(url.QueryEscape(basic[0]), url.QueryEscape(basic[1]))
+	}
+	return e.do(req)
+}
+
+func (e *env) do(req *http.Request) (int, map[string]any, http.Header) {
+	e.t.Helper()
+	res, err := http.DefaultClient.Do(req)
+	must(e.t, err)
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	var m map[string]any
+	if len(body) > 0 {
+		if err := json.Unmarshal(body, &m); err != nil {
+			m = map[string]any{"raw": string(body)}
+		}
+	}
+	return res.StatusCode, m, res.Header
+}
+
+// exchange swaps a code for tokens with client_secret_post.
+func (e *env) exchange(code string, extra ...string) (int, map[string]any) {
+	f := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {redirectURI},
+		"client_id": {e.app.ID}, "client_secret": {e.secret}}
+	for i := 0; i+1 < len(extra); i += 2 {
+		f.Set(extra[i], extra[i+1])
+	}
+	st, m, _ := e.post("/oauth/token", f)
+	return st, m
+}
+
+func (e *env) refresh(rt string) (int, map[string]any) {
+	st, m, _ := e.post("/oauth/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}}, e.app.ID, e.secret)
+	return st, m
+}
+
+// api calls the sample API with a bearer token.
+func (e *env) api(method, path, token, body string) (int, map[string]any, http.Header) {
+	e.t.Helper()
+	req, _ := http.NewRequest(method, e.srv.URL+path, strings.NewReader(body))
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	return e.do(req)
+}
