@@ -61,8 +61,9 @@ Scenarios ("all" runs them in this order):
 
 Lift the server's token rate limit first, or the token scenarios measure it:
   STOREKEY_RATE_LIMIT_TOKEN_PER_SECOND=0 STOREKEY_ACCESS_LOG=false storekey serve`,
-		Example: `  storekey serve --database ./bench.db &
-  storekey bench --database ./bench.db --pid $! --scenario all`,
+		Example: `  STOREKEY_RATE_LIMIT_TOKEN_PER_SECOND=0 STOREKEY_ACCESS_LOG=false storekey serve --database ./bench.db &
+  storekey bench --database ./bench.db --pid $! --scenario all
+  storekey bench --database ./bench.db --scenario introspect -c 128 -d 30s --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			names, err := o.validate()

@@ -1,0 +1,299 @@
+package bench
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+)
+
+// Plan says how to run one scenario.
+type Plan struct {
+	Name        string        // the scenario's name, for the report
+	Unit        string        // what one op yields, plural: "tokens", "validations", "flows"
+	Step        string        // the name under which each whole op's latency is kept
+	Concurrency int           // workers, each running one op at a time; at least 1
+	Warmup      time.Duration // ops run but are not recorded for this long first
+	Duration    time.Duration // then ops are recorded for this long
+	// PID, when not 0, is the server process whose resident memory is
+	// sampled every second (Linux /proc).
+	PID int
+}
+
+// An Op performs one unit of work (one request, or one whole authorization
+// flow) and returns nil if it succeeded. It may time the steps it is made of
+// with rec.Step; the runner times the whole op itself. A failure should be
+// an *Error so that like failures are counted together.
+type Op func(ctx context.Context, rec *Recorder) error
+
+// Recorder is one worker's record: a histogram per step and the failures by
+// kind. Its methods do nothing on a nil Recorder, so ops can run outside the
+// runner (in setup, or in a Go benchmark).
+type Recorder struct {
+	on      bool // inside the measured window
+	steps   []step
+	errs    map[string]int64
+	samples map[string]string
+}
+
+type step struct {
+	name string
+	h    *Histogram
+}
+
+func newRecorder() *Recorder {
+	return &Recorder{errs: map[string]int64{}, samples: map[string]string{}}
+}
+
+// Step records the latency of one named step of the current op, when the op
+// started inside the measured window.
+func (r *Recorder) Step(name string, d time.Duration) {
+	if r == nil || !r.on {
+		return
+	}
+	r.hist(name).Record(d)
+}
+
+func (r *Recorder) hist(name string) *Histogram {
+	// A linear search: an op has a handful of steps at most.
+	for _, s := range r.steps {
+		if s.name == name {
+			return s.h
+		}
+	}
+	h := NewHistogram()
+	r.steps = append(r.steps, step{name, h})
+	return h
+}
+
+func (r *Recorder) fail(err error) {
+	key, detail := "other", err.Error()
+	var e *Error
+	if errors.As(err, &e) {
+		key, detail = e.Key(), e.Detail
+	}
+	r.errs[key]++
+	if _, ok := r.samples[key]; !ok {
+		r.samples[key] = truncate(detail, 200)
+	}
+}
+
+// Error is a failed op: where it failed and why, keyed so that like failures
+// are counted together.
+type Error struct {
+	Step   string // the step that failed: "token", "authorize", ...
+	Status int    // the HTTP status; 0 when there was no HTTP answer
+	Code   string // the OAuth error code of the answer, "transport", or "unexpected"
+	Detail string // a description of one occurrence
+}
+
+// Error implements error.
+func (e *Error) Error() string {
+	return fmt.Sprintf("%s: %s", e.Key(), e.Detail)
+}
+
+// Key groups failures: "token 429 slow_down", "authorize transport".
+func (e *Error) Key() string {
+	k := e.Step
+	if e.Status != 0 {
+		k += fmt.Sprintf(" %d", e.Status)
+	}
+	if e.Code != "" {
+		k += " " + e.Code
+	}
+	return k
+}
+
+// Latency is a summary of a histogram.
+type Latency struct {
+	Count                         int64
+	Min, Mean, P50, P90, P99, Max time.Duration
+}
+
+// StepResult is the latency of one step over the measured window.
+type StepResult struct {
+	Name    string
+	Rate    float64 // completed steps per second
+	Latency Latency
+}
+
+// ErrorCount is how many failures of one kind the window saw, with one
+// occurrence's description.
+type ErrorCount struct {
+	Key    string
+	Count  int64
+	Sample string
+}
+
+// RSS is the server's resident memory over a run, in bytes.
+type RSS struct {
+	PID             int
+	Start, Max, End int64
+	Samples         int
+}
+
+// Result is what one scenario measured.
+type Result struct {
+	Scenario    string
+	Unit        string
+	Concurrency int
+	Warmup      time.Duration
+	Elapsed     time.Duration // the measured window
+	Requests    int64         // ops started in the window
+	Errors      []ErrorCount  // by count, largest first
+	Steps       []StepResult  // the whole op first, then its steps
+	RSS         *RSS          // nil unless a PID was given
+	Interrupted bool          // the context ended before the window did
+}
+
+// Failed returns the number of ops in the window that failed.
+func (r *Result) Failed() int64 {
+	var n int64
+	for _, e := range r.Errors {
+		n += e.Count
+	}
+	return n
+}
+
+// OK returns the number of ops in the window that succeeded.
+func (r *Result) OK() int64 { return r.Requests - r.Failed() }
+
+// Rate returns the successful ops per second.
+func (r *Result) Rate() float64 { return perSecond(r.OK(), r.Elapsed) }
+
+// RequestRate returns the ops per second, failed or not.
+func (r *Result) RequestRate() float64 { return perSecond(r.Requests, r.Elapsed) }
+
+func perSecond(n int64, d time.Duration) float64 {
+	if d <= 0 {
+		return 0
+	}
+	return float64(n) / d.Seconds()
+}
+
+// transportBackoff slows a worker whose op failed without an HTTP answer, so
+// that a stopped server does not turn the run into a busy loop.
+const transportBackoff = 10 * time.Millisecond
+
+// Run runs a scenario: p.Concurrency workers, each with the op newOp
+// returns for it, repeat their op back to back, unrecorded for p.Warmup and
+// then recorded for p.Duration. An op is recorded when it starts inside the
+// window, so that ops cut at either end balance out; the runner waits for
+// the ops in flight when the window closes. Run returns early, with what it
+// recorded so far and Interrupted set, when ctx ends.
+func Run(ctx context.Context, p Plan, newOp func(worker int) Op) (*Result, error) {
+	if p.Concurrency < 1 {
+		return nil, errors.New("bench: concurrency must be at least 1")
+	}
+	if p.Duration <= 0 {
+		return nil, errors.New("bench: duration must be positive")
+	}
+	var sampler *rssSampler
+	if p.PID != 0 {
+		var err error
+		if sampler, err = startRSS(p.PID, time.Second); err != nil {
+			return nil, err
+		}
+	}
+	ops := make([]Op, p.Concurrency)
+	for i := range ops {
+		ops[i] = newOp(i)
+	}
+	recs := make([]*Recorder, p.Concurrency)
+	counts := make([]int64, p.Concurrency)
+	begin := time.Now()
+	start, end := begin.Add(p.Warmup), begin.Add(p.Warmup+p.Duration)
+	var wg sync.WaitGroup
+	for i, op := range ops {
+		rec := newRecorder()
+		recs[i] = rec
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				t0 := time.Now()
+				if !t0.Before(end) {
+					return
+				}
+				rec.on = !t0.Before(start)
+				err := op(ctx, rec)
+				d := time.Since(t0)
+				if ctx.Err() != nil {
+					return // cut short by the caller: neither a success nor a failure
+				}
+				if !rec.on {
+					continue
+				}
+				counts[i]++
+				if err == nil {
+					rec.hist(p.Step).Record(d)
+					continue
+				}
+				rec.fail(err)
+				if isTransport(err) {
+					time.Sleep(transportBackoff)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	stopped := time.Now()
+
+	res := &Result{Scenario: p.Name, Unit: p.Unit, Concurrency: p.Concurrency, Warmup: p.Warmup}
+	res.Elapsed = p.Duration
+	if ctx.Err() != nil && stopped.Before(end) {
+		res.Interrupted = true
+		res.Elapsed = max(stopped.Sub(start), 0)
+	}
+	merged := map[string]*Histogram{}
+	order := []string{p.Step}
+	errs := map[string]*ErrorCount{}
+	for i, rec := range recs {
+		res.Requests += counts[i]
+		for _, s := range rec.steps {
+			h, ok := merged[s.name]
+			if !ok {
+				h = NewHistogram()
+				merged[s.name] = h
+				if s.name != p.Step {
+					order = append(order, s.name)
+				}
+			}
+			h.Merge(s.h)
+		}
+		for k, n := range rec.errs {
+			e, ok := errs[k]
+			if !ok {
+				e = &ErrorCount{Key: k, Sample: rec.samples[k]}
+				errs[k] = e
+			}
+			e.Count += n
+		}
+	}
+	for _, name := range order {
+		h, ok := merged[name]
+		if !ok {
+			h = NewHistogram()
+		}
+		res.Steps = append(res.Steps, StepResult{Name: name, Rate: perSecond(h.Count(), res.Elapsed), Latency: h.Latency()})
+	}
+	for _, e := range errs {
+		res.Errors = append(res.Errors, *e)
+	}
+	slices.SortFunc(res.Errors, func(a, b ErrorCount) int {
+		return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Key, b.Key))
+	})
+	if sampler != nil {
+		rss := sampler.stop()
+		res.RSS = &rss
+	}
+	return res, nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
