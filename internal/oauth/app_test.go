@@ -24,7 +24,7 @@ func TestMatchRedirectURI(t *testing.T) {
 		{one, "https://partner.example.evil/cb", "", false},
 		{one, "https://evil.example/https://partner.example/cb", "", false},
 		{one, "https://partner.example:443/cb", "", false}, // no port normalisation: exact match
-		{two, "", "", false},                               // ambiguous
+		{two, "", "", false}, // ambiguous
 		{two, "http://127.0.0.1:9000/cb?x=1", "http://127.0.0.1:9000/cb?x=1", true},
 		{two, "http://127.0.0.1:9001/cb?x=1", "", false},
 	}

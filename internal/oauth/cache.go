@@ -18,10 +18,10 @@ import (
 type tokenCache struct {
 	syncMu sync.Mutex // one sync at a time
 	ttl    time.Duration
-	max  int
-	mu   sync.RWMutex
-	byID map[string]cacheEntry // key: token hash
-	seq  int64                 // last revocation log entry applied
+	max    int
+	mu     sync.RWMutex
+	byID   map[string]cacheEntry // key: token hash
+	seq    int64                 // last revocation log entry applied
 }
 
 type cacheEntry struct {
