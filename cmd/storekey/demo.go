@@ -98,6 +98,7 @@ func seedDemo(ctx context.Context, e *env, in *instance) (map[string]http.Handle
 	ex := example.New(example.Config{
 		BasePath:     "/example",
 		Title:        app.Name,
+		Issuer:       iss,
 		ClientID:     app.ID,
 		ClientSecret: secret,
 		AuthURL:      iss + "/oauth/authorize",

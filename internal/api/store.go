@@ -1,0 +1,55 @@
+package api
+
+import (
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/storekey/storekey/resource"
+)
+
+// tokenView is the body of GET /api/v1/store and GET /api/v1/me: what the token
+// is bound to and what it grants.
+type tokenView struct {
+	StoreID        string     `json:"store_id,omitempty"`
+	AppID          string     `json:"app_id"`
+	UserID         string     `json:"user_id,omitempty"`
+	GrantID        string     `json:"grant_id,omitempty"`
+	Scopes         []string   `json:"scopes"`
+	ExpiresAt      *time.Time `json:"expires_at,omitempty"`
+	LocationID     string     `json:"location_id,omitempty"`
+	CatalogID      string     `json:"catalog_id,omitempty"`
+	CustomerListID string     `json:"customer_list_id,omitempty"`
+}
+
+func viewOf(p *resource.Principal) tokenView {
+	g := tokenView{
+		StoreID:        p.StoreID,
+		AppID:          p.AppID,
+		UserID:         p.UserID,
+		GrantID:        p.GrantID,
+		Scopes:         slices.Sorted(slices.Values(p.Scopes)),
+		LocationID:     p.LocationID,
+		CatalogID:      p.CatalogID,
+		CustomerListID: p.CustomerListID,
+	}
+	if g.Scopes == nil {
+		g.Scopes = []string{}
+	}
+	if !p.ExpiresAt.IsZero() {
+		t := p.ExpiresAt.UTC()
+		g.ExpiresAt = &t
+	}
+	return g
+}
+
+// store answers GET /api/v1/store: the store a store-bound token is bound
+// to, its granted scopes and bound resources.
+func (a *api) store(w http.ResponseWriter, r *http.Request) {
+	writeData(w, http.StatusOK, viewOf(principal(r)))
+}
+
+// me answers GET /api/v1/me for any valid token, app-level ones included.
+func (a *api) me(w http.ResponseWriter, r *http.Request) {
+	writeData(w, http.StatusOK, viewOf(principal(r)))
+}
