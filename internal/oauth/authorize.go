@@ -68,7 +68,7 @@ func (s *Service) ValidateAuthorize(ctx context.Context, r AuthorizeRequest) (*A
 	if r.ClientID == "" {
 		return nil, Errorf(ErrInvalidRequest, "the client_id parameter is missing")
 	}
-	app, err := s.st.App(ctx, r.ClientID)
+	app, err := s.app(ctx, r.ClientID)
 	if errors.Is(err, ErrNotFound) {
 		return nil, Errorf(ErrInvalidClient, "no app is registered with client_id %q", truncate(r.ClientID, 64))
 	}

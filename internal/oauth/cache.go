@@ -129,6 +129,11 @@ func (s *Service) syncRevocations(ctx context.Context) error {
 			return err
 		}
 		c.apply(revs)
+		for _, r := range revs {
+			if r.AppID != "" {
+				s.ForgetApp(r.AppID)
+			}
+		}
 		if len(revs) < 500 {
 			return nil
 		}

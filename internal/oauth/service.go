@@ -67,6 +67,7 @@ type Service struct {
 	keys   map[string][]byte
 	cur    string // id of the key new generations derive from
 	cache  *tokenCache
+	apps   *appCache
 }
 
 // NewService returns a Service on st. keys are the server secrets token
@@ -82,6 +83,7 @@ func NewService(cfg Config, st Storage, keys []Key, log *slog.Logger) (*Service,
 	s := &Service{cfg: cfg.Defaults(), st: st, log: log, Now: time.Now, keys: map[string][]byte{}}
 	if s.cfg.TokenCacheTTL > 0 {
 		s.cache = newTokenCache(s.cfg.TokenCacheTTL, s.cfg.TokenCacheSize)
+		s.apps = newAppCache(5 * time.Second)
 	}
 	for _, k := range keys {
 		if len(k.Secret) < 32 {
@@ -153,27 +155,47 @@ func (s *Service) AuthenticateClient(ctx context.Context, c ClientCredentials) (
 	if c.ID == "" {
 		return nil, Errorf(ErrInvalidClient, "client authentication failed: no client_id")
 	}
-	app, err := s.st.App(ctx, c.ID)
+	app, err := s.app(ctx, c.ID)
 	if errors.Is(err, ErrNotFound) {
 		return nil, Errorf(ErrInvalidClient, "client authentication failed")
 	}
 	if err != nil {
 		return nil, err
 	}
-	if app.Public {
-		if c.Secret != "" {
-			return nil, Errorf(ErrInvalidClient, "client authentication failed: public clients have no secret")
+	if ok, err := s.checkClient(app, c); ok || err != nil {
+		return app, err
+	}
+	// The cached app may predate a secret rotation made elsewhere.
+	if app, err = s.reloadApp(ctx, c.ID); err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return nil, Errorf(ErrInvalidClient, "client authentication failed")
 		}
-		return app, nil
+		return nil, err
 	}
-	if c.Secret == "" {
-		return nil, Errorf(ErrInvalidClient, "client authentication failed: client_secret required")
-	}
-	if EqualHash(c.Secret, app.SecretHash) {
-		return app, nil
-	}
-	if len(app.PrevSecret) > 0 && s.now().Before(app.PrevExpires) && EqualHash(c.Secret, app.PrevSecret) {
-		return app, nil
+	if ok, err := s.checkClient(app, c); ok || err != nil {
+		return app, err
 	}
 	return nil, Errorf(ErrInvalidClient, "client authentication failed")
+}
+
+// checkClient checks presented credentials against an app: ok when they
+// authenticate it, an error when they are wrong in a way a newer copy of
+// the app could not fix.
+func (s *Service) checkClient(app *App, c ClientCredentials) (bool, error) {
+	if app.Public {
+		if c.Secret != "" {
+			return false, Errorf(ErrInvalidClient, "client authentication failed: public clients have no secret")
+		}
+		return true, nil
+	}
+	if c.Secret == "" {
+		return false, Errorf(ErrInvalidClient, "client authentication failed: client_secret required")
+	}
+	if EqualHash(c.Secret, app.SecretHash) {
+		return true, nil
+	}
+	if len(app.PrevSecret) > 0 && s.now().Before(app.PrevExpires) && EqualHash(c.Secret, app.PrevSecret) {
+		return true, nil
+	}
+	return false, nil
 }
