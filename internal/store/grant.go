@@ -1,0 +1,220 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/storekey/storekey/internal/oauth"
+)
+
+const codeColumns = `hash, app_id, store_id, user_id, redirect_uri, scopes, challenge,
+	challenge_method, location_id, catalog_id, customer_list_id, device_id,
+	created_at, expires_at, used_at, grant_id`
+
+// CreateCode stores an authorization code; oauth.ErrConflict if the hash is
+// taken, oauth.ErrNotFound if the app does not exist.
+func (db *DB) CreateCode(ctx context.Context, c *oauth.Code) error {
+	_, err := db.wr.ExecContext(ctx, `INSERT INTO codes (`+codeColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+		c.Hash, c.AppID, c.StoreID, c.UserID, c.RedirectURI, c.Scopes.String(), c.Challenge,
+		c.ChallengeMethod, c.Bound.LocationID, c.Bound.CatalogID, c.Bound.CustomerListID, c.Bound.DeviceID,
+		unixMicro(c.CreatedAt), unixMicro(c.ExpiresAt), unixMicro(c.UsedAt), optional(c.GrantID))
+	return fail("create code", err)
+}
+
+// Code returns a code by hash, used or not; oauth.ErrNotFound.
+func (db *DB) Code(ctx context.Context, hash []byte) (*oauth.Code, error) {
+	var c oauth.Code
+	err := db.rd.QueryRowContext(ctx, `SELECT `+codeColumns+` FROM codes WHERE hash = $1`, hash).Scan(
+		&c.Hash, &c.AppID, &c.StoreID, &c.UserID, &c.RedirectURI, scopes(&c.Scopes), &c.Challenge,
+		&c.ChallengeMethod, &c.Bound.LocationID, &c.Bound.CatalogID, &c.Bound.CustomerListID, &c.Bound.DeviceID,
+		at(&c.CreatedAt), at(&c.ExpiresAt), at(&c.UsedAt), text(&c.GrantID))
+	if err != nil {
+		return nil, fail("code", err)
+	}
+	return &c, nil
+}
+
+// RedeemCode marks the code used at now by g, and stores g and its tokens,
+// in one transaction. The conditional update of the code is the first
+// statement, so that concurrent redeemers queue on the code's row (or on
+// SQLite's write lock) and all but the first find it used: they get
+// oauth.ErrConflict and write nothing. A code that does not exist is
+// oauth.ErrConflict as well. RedeemCode does not check the code's expiry or
+// bindings; the caller has read and checked the code.
+func (db *DB) RedeemCode(ctx context.Context, codeHash []byte, now time.Time, g *oauth.Grant, tokens []*oauth.Token) error {
+	return fail("redeem code", db.tx(ctx, func(tx handle) error {
+		res, err := tx.ExecContext(ctx, `UPDATE codes SET used_at = $2, grant_id = $3
+			WHERE hash = $1 AND used_at IS NULL`, codeHash, now.UnixMicro(), g.ID)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return fmt.Errorf("code already used or unknown: %w", oauth.ErrConflict)
+		}
+		if err := insertGrant(ctx, tx, g); err != nil {
+			return err
+		}
+		return insertTokens(ctx, tx, tokens)
+	}))
+}
+
+const grantColumns = `id, app_id, store_id, user_id, scopes, location_id, catalog_id,
+	customer_list_id, device_id, generation, key_id, rotated_at, successor_used,
+	created_at, last_used_at, revoked_at`
+
+func insertGrant(ctx context.Context, tx handle, g *oauth.Grant) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO grants (`+grantColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+		g.ID, g.AppID, g.StoreID, g.UserID, g.Scopes.String(), g.Bound.LocationID, g.Bound.CatalogID,
+		g.Bound.CustomerListID, g.Bound.DeviceID, g.Generation, g.KeyID, unixMicro(g.RotatedAt), g.SuccessorUsed,
+		unixMicro(g.CreatedAt), unixMicro(g.LastUsedAt), unixMicro(g.RevokedAt))
+	return err
+}
+
+func scanGrant(r row) (*oauth.Grant, error) {
+	var g oauth.Grant
+	err := r.Scan(&g.ID, &g.AppID, &g.StoreID, &g.UserID, scopes(&g.Scopes), &g.Bound.LocationID,
+		&g.Bound.CatalogID, &g.Bound.CustomerListID, &g.Bound.DeviceID, &g.Generation, &g.KeyID,
+		at(&g.RotatedAt), &g.SuccessorUsed, at(&g.CreatedAt), at(&g.LastUsedAt), at(&g.RevokedAt))
+	if err != nil {
+		return nil, err
+	}
+	return &g, nil
+}
+
+// Grant returns a grant by id; oauth.ErrNotFound.
+func (db *DB) Grant(ctx context.Context, id string) (*oauth.Grant, error) {
+	g, err := scanGrant(db.rd.QueryRowContext(ctx, `SELECT `+grantColumns+` FROM grants WHERE id = $1`, id))
+	if err != nil {
+		return nil, fail("grant "+id, err)
+	}
+	return g, nil
+}
+
+// Grants lists grants matching the filter, newest first.
+func (db *DB) Grants(ctx context.Context, f oauth.GrantFilter) ([]*oauth.Grant, error) {
+	// The conditions are added only when set, rather than written as
+	// ($1 = '' OR app_id = $1), so that SQLite's planner, which plans before
+	// it sees the parameters, can use the indexes.
+	var (
+		where []string
+		args  []any
+	)
+	if f.AppID != "" {
+		args = append(args, f.AppID)
+		where = append(where, fmt.Sprintf("app_id = $%d", len(args)))
+	}
+	if f.StoreID != "" {
+		args = append(args, f.StoreID)
+		where = append(where, fmt.Sprintf("store_id = $%d", len(args)))
+	}
+	if !f.IncludeRevoked {
+		where = append(where, "revoked_at IS NULL")
+	}
+	q := `SELECT ` + grantColumns + ` FROM grants`
+	if len(where) > 0 {
+		q += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	rows, err := db.rd.QueryContext(ctx, q+` ORDER BY created_at DESC, id DESC`, args...)
+	grants, err := collect(rows, err, func(r *sql.Rows, g **oauth.Grant) (err error) {
+		*g, err = scanGrant(r)
+		return err
+	})
+	if err != nil {
+		return nil, fail("grants", err)
+	}
+	return grants, nil
+}
+
+// RotateGrant advances the grant's generation from `from` to from+1,
+// records now as its rotation time and keyID as its key, clears
+// SuccessorUsed, and stores the new generation's tokens, in one transaction.
+// The conditional update comes first, so only one of concurrent rotations
+// from the same generation can win; if the grant is revoked, missing, or no
+// longer at generation `from`, RotateGrant returns oauth.ErrConflict and
+// writes nothing. The tokens of earlier generations are kept, so that a
+// replayed refresh token can be recognised.
+func (db *DB) RotateGrant(ctx context.Context, grantID string, from int64, now time.Time, keyID string, tokens []*oauth.Token) error {
+	return fail("rotate grant "+grantID, db.tx(ctx, func(tx handle) error {
+		res, err := tx.ExecContext(ctx, `UPDATE grants
+			SET generation = generation + 1, rotated_at = $3, key_id = $4, successor_used = FALSE
+			WHERE id = $1 AND generation = $2 AND revoked_at IS NULL`,
+			grantID, from, now.UnixMicro(), keyID)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return fmt.Errorf("grant revoked or not at generation %d: %w", from, oauth.ErrConflict)
+		}
+		return insertTokens(ctx, tx, tokens)
+	}))
+}
+
+// MarkGrantUsed records that a token of generation gen was used at now: it
+// moves LastUsedAt forward to now (never back, so late writers cannot undo
+// a later use), and sets SuccessorUsed if gen is still current;
+// oauth.ErrNotFound if there is no such grant.
+func (db *DB) MarkGrantUsed(ctx context.Context, grantID string, gen int64, now time.Time) error {
+	return fail("mark grant used "+grantID, mustAffect(db.wr.ExecContext(ctx, `UPDATE grants SET
+		last_used_at = CASE WHEN last_used_at IS NULL OR last_used_at < $3 THEN $3 ELSE last_used_at END,
+		successor_used = CASE WHEN generation = $2 THEN TRUE ELSE successor_used END
+		WHERE id = $1`, grantID, gen, now.UnixMicro())))
+}
+
+// RevokeGrant revokes a grant, and so every token issued under it, and logs
+// the revocation, in one transaction. Revoking a revoked grant is not an
+// error and logs nothing; oauth.ErrNotFound if there is no such grant.
+func (db *DB) RevokeGrant(ctx context.Context, id string, now time.Time) error {
+	return fail("revoke grant "+id, db.tx(ctx, func(tx handle) error {
+		res, err := tx.ExecContext(ctx, `UPDATE grants SET revoked_at = $2
+			WHERE id = $1 AND revoked_at IS NULL`, id, now.UnixMicro())
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			var one int
+			return tx.QueryRowContext(ctx, `SELECT 1 FROM grants WHERE id = $1`, id).Scan(&one)
+		}
+		return db.logRevocation(ctx, tx, oauth.Revocation{GrantID: id, At: now})
+	}))
+}
+
+// RevokeGrants revokes every active grant of an app on a store (an
+// uninstall), logging each, in one transaction, and returns how many it
+// revoked.
+func (db *DB) RevokeGrants(ctx context.Context, appID, storeID string, now time.Time) (int, error) {
+	var n int
+	err := db.tx(ctx, func(tx handle) error {
+		rows, err := tx.QueryContext(ctx, `UPDATE grants SET revoked_at = $3
+			WHERE app_id = $1 AND store_id = $2 AND revoked_at IS NULL
+			RETURNING id`, appID, storeID, now.UnixMicro())
+		ids, err := collect(rows, err, func(r *sql.Rows, id *string) error { return r.Scan(id) })
+		if err != nil {
+			return err
+		}
+		// Log in id order, so that the log reads the same on every run.
+		slices.Sort(ids)
+		for _, id := range ids {
+			if err := db.logRevocation(ctx, tx, oauth.Revocation{GrantID: id, At: now}); err != nil {
+				return err
+			}
+		}
+		n = len(ids)
+		return nil
+	})
+	if err != nil {
+		return 0, fail("revoke grants", err)
+	}
+	return n, nil
+}

@@ -1,0 +1,120 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/storekey/storekey/internal/oauth"
+)
+
+// Every SQLite connection, writer and readers, runs with the settings that
+// the atomicity and durability of the store rely on.
+func TestSQLiteSettings(t *testing.T) {
+	db, err := Open(t.Context(), filepath.Join(t.TempDir(), "x.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = db.Close() }()
+	if db.w.Stats().MaxOpenConnections != 1 {
+		t.Errorf("writer pool allows %d connections, want 1", db.w.Stats().MaxOpenConnections)
+	}
+	for _, tc := range []struct {
+		pool      string
+		db        *sql.DB
+		queryOnly int
+	}{{"writer", db.w, 0}, {"reader", db.r, 1}} {
+		for pragma, want := range map[string]any{
+			"journal_mode": "wal",
+			"synchronous":  int64(2), // FULL
+			"foreign_keys": int64(1),
+			"busy_timeout": int64(10000),
+			"query_only":   int64(tc.queryOnly),
+		} {
+			var got any
+			if err := tc.db.QueryRowContext(t.Context(), "PRAGMA "+pragma).Scan(&got); err != nil {
+				t.Fatalf("%s: PRAGMA %s: %v", tc.pool, pragma, err)
+			}
+			if got != want {
+				t.Errorf("%s: PRAGMA %s = %v (%T), want %v", tc.pool, pragma, got, got, want)
+			}
+		}
+	}
+	if _, err := db.r.ExecContext(t.Context(), "CREATE TABLE t (x INTEGER)"); err == nil {
+		t.Error("the read pool accepted a write")
+	}
+}
+
+func TestSQLitePath(t *testing.T) {
+	for _, tc := range []struct {
+		dsn, path string
+		memory    bool
+	}{
+		{"/var/lib/storekey/db.sqlite", "/var/lib/storekey/db.sqlite", false},
+		{"data/sk.db?_pragma=cache_size(-2000)", "data/sk.db", false},
+		{"file:data/sk.db", "data/sk.db", false},
+		{"file:/abs/sk.db?cache=private", "/abs/sk.db", false},
+		{"file:///abs/my%20db.sqlite", "/abs/my db.sqlite", false},
+		{"file://localhost/abs/sk.db", "/abs/sk.db", false},
+		{":memory:", "", true},
+		{"file::memory:", "", true},
+		{"file:sk?mode=memory&cache=shared", "", true},
+	} {
+		path, memory := sqlitePath(tc.dsn)
+		if path != tc.path || memory != tc.memory {
+			t.Errorf("sqlitePath(%q) = %q, %v; want %q, %v", tc.dsn, path, memory, tc.path, tc.memory)
+		}
+	}
+}
+
+// Statements that first run inside a transaction cannot be prepared on the
+// one-connection writer pool while the transaction holds it: they run
+// unprepared and are cached once it ends, without deadlocking.
+func TestSQLiteStatementCache(t *testing.T) {
+	db, err := Open(t.Context(), filepath.Join(t.TempDir(), "x.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = db.Close() }()
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	if err := db.CreateApp(ctx, &oauth.App{ID: "a", Name: "A", CreatedAt: t0}); err != nil {
+		t.Fatal(err)
+	}
+	cached := func(c *stmtCache) int {
+		n := 0
+		c.m.Range(func(_, _ any) bool { n++; return true })
+		return n
+	}
+	before := cached(db.wr.stmts)
+	for i := range 3 {
+		g := &oauth.Grant{ID: fmt.Sprint("g", i), AppID: "a", StoreID: "s", UserID: "u", Generation: 1, CreatedAt: t0}
+		c := &oauth.Code{Hash: oauth.Hash(g.ID), AppID: "a", StoreID: "s", UserID: "u", CreatedAt: t0, ExpiresAt: t0}
+		if err := db.CreateCode(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+		tok := &oauth.Token{Hash: oauth.Hash("t" + g.ID), Kind: oauth.KindAccess, GrantID: g.ID, AppID: "a", CreatedAt: t0}
+		if err := db.RedeemCode(ctx, c.Hash, t0, g, []*oauth.Token{tok}); err != nil {
+			t.Fatalf("RedeemCode %d: %v", i, err)
+		}
+		if i == 0 {
+			// CreateCode, and RedeemCode's update and two inserts.
+			if got := cached(db.wr.stmts) - before; got != 4 {
+				t.Errorf("%d statements cached after the first redemption, want 4", got)
+			}
+		}
+	}
+	if _, err := db.TokenInfo(ctx, oauth.Hash("tg0")); err != nil {
+		t.Fatal(err)
+	}
+	if cached(db.rd.stmts) == 0 {
+		t.Error("the read pool cached no statement")
+	}
+}
