@@ -1,6 +1,7 @@
 package oauth
 
 import (
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -105,8 +106,14 @@ func ValidateRedirectURI(raw string, allowOOB bool) error {
 	if u.Fragment != "" || strings.Contains(raw, "#") {
 		return Errorf(ErrInvalidRequest, "redirect URI %q must not contain a fragment", raw)
 	}
+	if u.User != nil {
+		return Errorf(ErrInvalidRequest, "redirect URI %q must not contain user information", raw)
+	}
 	switch strings.ToLower(u.Scheme) {
 	case "https":
+		if u.Host == "" {
+			return Errorf(ErrInvalidRequest, "redirect URI %q has no host", raw)
+		}
 	case "http":
 		if !isLoopback(u.Hostname()) {
 			return Errorf(ErrInvalidRequest, "redirect URI %q must use https (http is allowed for loopback hosts only)", raw)
@@ -129,6 +136,12 @@ func ValidateRedirectURI(raw string, allowOOB bool) error {
 // redirecting (the installed-app flow).
 const OOBRedirectURI = "urn:ietf:wg:oauth:2.0:oob"
 
+// isLoopback reports whether host is localhost or a loopback IP literal;
+// names such as 127.0.0.1.evil.example are not.
 func isLoopback(host string) bool {
-	return host == "localhost" || host == "::1" || strings.HasPrefix(host, "127.")
+	if host == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
 }

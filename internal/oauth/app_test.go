@@ -38,7 +38,7 @@ func TestMatchRedirectURI(t *testing.T) {
 
 func TestValidateRedirectURI(t *testing.T) {
 	ok := []string{"https://partner.example/cb", "http://127.0.0.1:8000/cb", "http://localhost/cb", "http://[::1]:9/cb", "com.partner.app:/oauth"}
-	bad := []string{"", "/relative", "partner.example/cb", "http://partner.example/cb", "https://partner.example/cb#x", "javascript:alert(1)", "myapp:/cb", OOBRedirectURI}
+	bad := []string{"", "http://127.0.0.1.evil.example/cb", "https:///cb", "https://user:pw@partner.example/cb", "http:///cb", "/relative", "partner.example/cb", "http://partner.example/cb", "https://partner.example/cb#x", "javascript:alert(1)", "myapp:/cb", OOBRedirectURI}
 	for _, u := range ok {
 		if err := ValidateRedirectURI(u, false); err != nil {
 			t.Errorf("ValidateRedirectURI(%q) = %v, want ok", u, err)

@@ -21,7 +21,9 @@ type Storage interface {
 	// Apps lists apps, those of one partner when partnerID is not empty,
 	// oldest first.
 	Apps(ctx context.Context, partnerID string) ([]*App, error)
-	// UpdateApp overwrites an app's fields; ErrNotFound if it does not exist.
+	// UpdateApp overwrites an app's fields and logs an entry naming the app
+	// in the revocation log, so that every process drops its cached copy;
+	// ErrNotFound if it does not exist.
 	UpdateApp(ctx context.Context, a *App) error
 	// DeleteApp deletes an app with its codes, grants and tokens, and logs a
 	// revocation for it; ErrNotFound if it does not exist.
@@ -97,7 +99,8 @@ type Storage interface {
 	// RevokeToken revokes one token and logs the revocation; ErrNotFound.
 	RevokeToken(ctx context.Context, hash []byte, now time.Time) error
 	// Revocations returns the revocation log entries with Seq > after, in
-	// order, at most limit of them.
+	// order, at most limit of them. A reader that follows the log by Seq
+	// never misses an entry: entries become visible in Seq order.
 	Revocations(ctx context.Context, after int64, limit int) ([]Revocation, error)
 
 	// Keys returns the server keys, oldest first.

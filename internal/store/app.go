@@ -71,17 +71,29 @@ func (db *DB) Apps(ctx context.Context, partnerID string) ([]*oauth.App, error) 
 	return apps, nil
 }
 
-// UpdateApp overwrites an app's fields, all but its id and creation time;
-// oauth.ErrNotFound if it does not exist.
+// UpdateApp overwrites an app's fields, all but its id and creation time,
+// and logs an entry for the app in the revocation log in the same
+// transaction, so that every process drops its cached copy (a retired
+// secret stops working at once); oauth.ErrNotFound if it does not exist.
 func (db *DB) UpdateApp(ctx context.Context, a *oauth.App) error {
-	return fail("update app "+a.ID, mustAffect(db.wr.ExecContext(ctx, `UPDATE apps SET
+	return fail("update app "+a.ID, db.tx(ctx, func(tx handle) error {
+		err := mustAffect(tx.ExecContext(ctx, `UPDATE apps SET
 		name = $2, logo_url = $3, developer = $4, redirect_uris = $5, scopes = $6, public = $7,
 		secret_hash = $8, prev_secret = $9, prev_expires = $10, profile = $11, access_ttl = $12,
 		refresh_ttl = $13, no_refresh = $14, partner_id = $15, webhook_url = $16, updated_at = $17
 		WHERE id = $1`,
-		a.ID, a.Name, a.LogoURL, a.Developer, uriList(a.RedirectURIs), a.Scopes.String(), a.Public,
-		a.SecretHash, a.PrevSecret, unixMicro(a.PrevExpires), a.Profile, int64(a.AccessTTL), int64(a.RefreshTTL),
-		a.NoRefresh, a.PartnerID, a.WebhookURL, unixMicro(a.UpdatedAt))))
+			a.ID, a.Name, a.LogoURL, a.Developer, uriList(a.RedirectURIs), a.Scopes.String(), a.Public,
+			a.SecretHash, a.PrevSecret, unixMicro(a.PrevExpires), a.Profile, int64(a.AccessTTL), int64(a.RefreshTTL),
+			a.NoRefresh, a.PartnerID, a.WebhookURL, unixMicro(a.UpdatedAt)))
+		if err != nil {
+			return err
+		}
+		at := a.UpdatedAt
+		if at.IsZero() {
+			at = time.Now().UTC().Truncate(time.Microsecond)
+		}
+		return db.logRevocation(ctx, tx, oauth.Revocation{AppID: a.ID, At: at})
+	}))
 }
 
 // DeleteApp deletes an app with its codes, grants and tokens (the foreign
