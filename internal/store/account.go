@@ -21,8 +21,11 @@ func scanUser(r row) (*oauth.User, error) {
 // CreateUser stores a merchant; oauth.ErrConflict if the id or the email
 // (compared case-insensitively) is taken. The email is kept as given.
 func (db *DB) CreateUser(ctx context.Context, u *oauth.User) error {
-	_, err := db.wr.ExecContext(ctx, `INSERT INTO users (`+userColumns+`) VALUES ($1, $2, $3, $4, $5)`,
-		u.ID, u.Email, u.Name, u.PasswordHash, unixMicro(u.CreatedAt))
+	err := db.write(ctx, func(h handle) error {
+		_, err := h.ExecContext(ctx, `INSERT INTO users (`+userColumns+`) VALUES ($1, $2, $3, $4, $5)`,
+			u.ID, u.Email, u.Name, u.PasswordHash, unixMicro(u.CreatedAt))
+		return err
+	})
 	return fail("create user "+u.ID, err)
 }
 
@@ -92,9 +95,12 @@ func (db *DB) StoreBySlug(ctx context.Context, slug string) (*oauth.Store, error
 // AddMember gives a user a role in a store, replacing any earlier role;
 // oauth.ErrNotFound if the store or the user does not exist.
 func (db *DB) AddMember(ctx context.Context, storeID, userID string, role oauth.Role) error {
-	_, err := db.wr.ExecContext(ctx, `INSERT INTO members (user_id, store_id, role) VALUES ($1, $2, $3)
+	err := db.write(ctx, func(h handle) error {
+		_, err := h.ExecContext(ctx, `INSERT INTO members (user_id, store_id, role) VALUES ($1, $2, $3)
 		ON CONFLICT (user_id, store_id) DO UPDATE SET role = excluded.role`,
-		userID, storeID, string(role))
+			userID, storeID, string(role))
+		return err
+	})
 	return fail("add member", err)
 }
 
@@ -117,8 +123,11 @@ func (db *DB) Memberships(ctx context.Context, userID string) ([]oauth.Membershi
 // CreateLocation stores a location of a store; oauth.ErrConflict if the id
 // is taken, oauth.ErrNotFound if the store does not exist.
 func (db *DB) CreateLocation(ctx context.Context, l *oauth.Location) error {
-	_, err := db.wr.ExecContext(ctx, `INSERT INTO locations (id, store_id, name) VALUES ($1, $2, $3)`,
-		l.ID, l.StoreID, l.Name)
+	err := db.write(ctx, func(h handle) error {
+		_, err := h.ExecContext(ctx, `INSERT INTO locations (id, store_id, name) VALUES ($1, $2, $3)`,
+			l.ID, l.StoreID, l.Name)
+		return err
+	})
 	return fail("create location "+l.ID, err)
 }
 
@@ -139,9 +148,12 @@ func (db *DB) Locations(ctx context.Context, storeID string) ([]oauth.Location, 
 // CreateSession stores a browser session; oauth.ErrConflict if the hash is
 // taken.
 func (db *DB) CreateSession(ctx context.Context, s *oauth.Session) error {
-	_, err := db.wr.ExecContext(ctx, `INSERT INTO sessions (hash, user_id, kind, created_at, expires_at)
+	err := db.write(ctx, func(h handle) error {
+		_, err := h.ExecContext(ctx, `INSERT INTO sessions (hash, user_id, kind, created_at, expires_at)
 		VALUES ($1, $2, $3, $4, $5)`,
-		s.Hash, s.UserID, s.Kind, unixMicro(s.CreatedAt), unixMicro(s.ExpiresAt))
+			s.Hash, s.UserID, s.Kind, unixMicro(s.CreatedAt), unixMicro(s.ExpiresAt))
+		return err
+	})
 	return fail("create session", err)
 }
 
@@ -160,6 +172,9 @@ func (db *DB) Session(ctx context.Context, hash []byte, now time.Time) (*oauth.S
 
 // DeleteSession ends a session; deleting a missing one is not an error.
 func (db *DB) DeleteSession(ctx context.Context, hash []byte) error {
-	_, err := db.wr.ExecContext(ctx, `DELETE FROM sessions WHERE hash = $1`, hash)
+	err := db.write(ctx, func(h handle) error {
+		_, err := h.ExecContext(ctx, `DELETE FROM sessions WHERE hash = $1`, hash)
+		return err
+	})
 	return fail("delete session", err)
 }

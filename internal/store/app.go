@@ -31,11 +31,14 @@ func scanApp(r row) (*oauth.App, error) {
 
 // CreateApp stores a new app; oauth.ErrConflict if the id is taken.
 func (db *DB) CreateApp(ctx context.Context, a *oauth.App) error {
-	_, err := db.wr.ExecContext(ctx, `INSERT INTO apps (`+appColumns+`)
+	err := db.write(ctx, func(h handle) error {
+		_, err := h.ExecContext(ctx, `INSERT INTO apps (`+appColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
-		a.ID, a.Name, a.LogoURL, a.Developer, uriList(a.RedirectURIs), a.Scopes.String(), a.Public,
-		a.SecretHash, a.PrevSecret, unixMicro(a.PrevExpires), a.Profile, int64(a.AccessTTL), int64(a.RefreshTTL),
-		a.NoRefresh, a.PartnerID, a.WebhookURL, unixMicro(a.CreatedAt), unixMicro(a.UpdatedAt))
+			a.ID, a.Name, a.LogoURL, a.Developer, uriList(a.RedirectURIs), a.Scopes.String(), a.Public,
+			a.SecretHash, a.PrevSecret, unixMicro(a.PrevExpires), a.Profile, int64(a.AccessTTL), int64(a.RefreshTTL),
+			a.NoRefresh, a.PartnerID, a.WebhookURL, unixMicro(a.CreatedAt), unixMicro(a.UpdatedAt))
+		return err
+	})
 	return fail("create app "+a.ID, err)
 }
 

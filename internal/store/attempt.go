@@ -17,11 +17,13 @@ func (db *DB) CountAttempt(ctx context.Context, key string, now time.Time, windo
 		return 0, errors.New("store: count attempt: window must be positive")
 	}
 	var n int
-	err := db.wr.QueryRowContext(ctx, `INSERT INTO attempts (name, window_start, hits) VALUES ($1, $2, 1)
+	err := db.write(ctx, func(h handle) error {
+		return h.QueryRowContext(ctx, `INSERT INTO attempts (name, window_start, hits) VALUES ($1, $2, 1)
 		ON CONFLICT (name) DO UPDATE SET
 			hits = CASE WHEN attempts.window_start = excluded.window_start THEN attempts.hits + 1 ELSE 1 END,
 			window_start = excluded.window_start
 		RETURNING hits`, key, now.Truncate(window).UnixMicro()).Scan(&n)
+	})
 	if err != nil {
 		return 0, fail("count attempt", err)
 	}
@@ -30,6 +32,9 @@ func (db *DB) CountAttempt(ctx context.Context, key string, now time.Time, windo
 
 // ResetAttempts forgets the attempts under key.
 func (db *DB) ResetAttempts(ctx context.Context, key string) error {
-	_, err := db.wr.ExecContext(ctx, `DELETE FROM attempts WHERE name = $1`, key)
+	err := db.write(ctx, func(h handle) error {
+		_, err := h.ExecContext(ctx, `DELETE FROM attempts WHERE name = $1`, key)
+		return err
+	})
 	return fail("reset attempts", err)
 }

@@ -39,6 +39,7 @@ type DB struct {
 	r       *sql.DB // reads outside transactions; == w on PostgreSQL
 	wr, rd  handle  // w and r, through prepared statements on SQLite
 	dialect string
+	commit  *committer // SQLite's group commit; nil on PostgreSQL
 }
 
 func newDB(dialect string, w, r *sql.DB) *DB {
@@ -49,6 +50,7 @@ func newDB(dialect string, w, r *sql.DB) *DB {
 		if r != w {
 			db.rd.stmts = new(stmtCache)
 		}
+		db.commit = newCommitter(db)
 	}
 	return db
 }
@@ -195,6 +197,9 @@ func (db *DB) Dialect() string { return db.dialect }
 
 // Close closes the connection pools.
 func (db *DB) Close() error {
+	if db.commit != nil {
+		db.commit.close()
+	}
 	var errs []error
 	if db.wr.stmts != nil {
 		errs = append(errs, db.wr.stmts.close())
@@ -222,8 +227,27 @@ func (db *DB) Ping(ctx context.Context) error {
 	return nil
 }
 
-// tx runs fn in a write transaction and commits it if fn returns nil.
+// tx runs fn in a write transaction and commits it if fn returns nil. On
+// SQLite the transaction is shared with the other writes waiting at the
+// moment (group commit, see committer), fn's part of it inside a savepoint.
 func (db *DB) tx(ctx context.Context, fn func(tx handle) error) error {
+	if db.commit != nil {
+		return db.commit.do(ctx, fn)
+	}
+	return db.runTx(ctx, fn)
+}
+
+// write runs a single-statement write: on PostgreSQL directly (autocommit),
+// on SQLite through the group commit.
+func (db *DB) write(ctx context.Context, fn func(h handle) error) error {
+	if db.commit != nil {
+		return db.commit.do(ctx, fn)
+	}
+	return fn(db.wr)
+}
+
+// runTx runs fn in a transaction of its own.
+func (db *DB) runTx(ctx context.Context, fn func(tx handle) error) error {
 	tx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
 		return err

@@ -18,11 +18,14 @@ const codeColumns = `hash, app_id, store_id, user_id, redirect_uri, scopes, chal
 // CreateCode stores an authorization code; oauth.ErrConflict if the hash is
 // taken, oauth.ErrNotFound if the app does not exist.
 func (db *DB) CreateCode(ctx context.Context, c *oauth.Code) error {
-	_, err := db.wr.ExecContext(ctx, `INSERT INTO codes (`+codeColumns+`)
+	err := db.write(ctx, func(h handle) error {
+		_, err := h.ExecContext(ctx, `INSERT INTO codes (`+codeColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
-		c.Hash, c.AppID, c.StoreID, c.UserID, c.RedirectURI, c.Scopes.String(), c.Challenge,
-		c.ChallengeMethod, c.Bound.LocationID, c.Bound.CatalogID, c.Bound.CustomerListID, c.Bound.DeviceID,
-		unixMicro(c.CreatedAt), unixMicro(c.ExpiresAt), unixMicro(c.UsedAt), optional(c.GrantID))
+			c.Hash, c.AppID, c.StoreID, c.UserID, c.RedirectURI, c.Scopes.String(), c.Challenge,
+			c.ChallengeMethod, c.Bound.LocationID, c.Bound.CatalogID, c.Bound.CustomerListID, c.Bound.DeviceID,
+			unixMicro(c.CreatedAt), unixMicro(c.ExpiresAt), unixMicro(c.UsedAt), optional(c.GrantID))
+		return err
+	})
 	return fail("create code", err)
 }
 
@@ -164,10 +167,12 @@ func (db *DB) RotateGrant(ctx context.Context, grantID string, from int64, now t
 // a later use), and sets SuccessorUsed if gen is still current;
 // oauth.ErrNotFound if there is no such grant.
 func (db *DB) MarkGrantUsed(ctx context.Context, grantID string, gen int64, now time.Time) error {
-	return fail("mark grant used "+grantID, mustAffect(db.wr.ExecContext(ctx, `UPDATE grants SET
+	return fail("mark grant used "+grantID, db.write(ctx, func(h handle) error {
+		return mustAffect(h.ExecContext(ctx, `UPDATE grants SET
 		last_used_at = CASE WHEN last_used_at IS NULL OR last_used_at < $3 THEN $3 ELSE last_used_at END,
 		successor_used = CASE WHEN generation = $2 THEN TRUE ELSE successor_used END
-		WHERE id = $1`, grantID, gen, now.UnixMicro())))
+		WHERE id = $1`, grantID, gen, now.UnixMicro()))
+	}))
 }
 
 // RevokeGrant revokes a grant, and so every token issued under it, and logs

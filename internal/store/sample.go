@@ -31,9 +31,12 @@ func (db *DB) Products(ctx context.Context, storeID string, limit int) ([]oauth.
 
 // CreateProduct stores a product; oauth.ErrConflict if the id is taken.
 func (db *DB) CreateProduct(ctx context.Context, p *oauth.Product) error {
-	_, err := db.wr.ExecContext(ctx, `INSERT INTO products (id, store_id, name, sku, price_cents, currency, created_at)
+	err := db.write(ctx, func(h handle) error {
+		_, err := h.ExecContext(ctx, `INSERT INTO products (id, store_id, name, sku, price_cents, currency, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		p.ID, p.StoreID, p.Name, p.SKU, p.PriceCents, p.Currency, unixMicro(p.CreatedAt))
+			p.ID, p.StoreID, p.Name, p.SKU, p.PriceCents, p.Currency, unixMicro(p.CreatedAt))
+		return err
+	})
 	return fail("create product "+p.ID, err)
 }
 
@@ -47,9 +50,12 @@ func (db *DB) Customers(ctx context.Context, storeID string, limit int) ([]oauth
 
 // CreateCustomer stores a customer; oauth.ErrConflict if the id is taken.
 func (db *DB) CreateCustomer(ctx context.Context, c *oauth.Customer) error {
-	_, err := db.wr.ExecContext(ctx, `INSERT INTO customers (id, store_id, name, email, created_at)
+	err := db.write(ctx, func(h handle) error {
+		_, err := h.ExecContext(ctx, `INSERT INTO customers (id, store_id, name, email, created_at)
 		VALUES ($1, $2, $3, $4, $5)`,
-		c.ID, c.StoreID, c.Name, c.Email, unixMicro(c.CreatedAt))
+			c.ID, c.StoreID, c.Name, c.Email, unixMicro(c.CreatedAt))
+		return err
+	})
 	return fail("create customer "+c.ID, err)
 }
 
@@ -63,8 +69,11 @@ func (db *DB) Orders(ctx context.Context, storeID string, limit int) ([]oauth.Or
 
 // CreateOrder stores an order; oauth.ErrConflict if the id is taken.
 func (db *DB) CreateOrder(ctx context.Context, o *oauth.Order) error {
-	_, err := db.wr.ExecContext(ctx, `INSERT INTO orders (id, store_id, customer_id, status, total_cents, currency, created_at)
+	err := db.write(ctx, func(h handle) error {
+		_, err := h.ExecContext(ctx, `INSERT INTO orders (id, store_id, customer_id, status, total_cents, currency, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		o.ID, o.StoreID, o.CustomerID, o.Status, o.TotalCents, o.Currency, unixMicro(o.CreatedAt))
+			o.ID, o.StoreID, o.CustomerID, o.Status, o.TotalCents, o.Currency, unixMicro(o.CreatedAt))
+		return err
+	})
 	return fail("create order "+o.ID, err)
 }

@@ -3,8 +3,10 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -116,5 +118,57 @@ func TestSQLiteStatementCache(t *testing.T) {
 	}
 	if cached(db.rd.stmts) == 0 {
 		t.Error("the read pool cached no statement")
+	}
+}
+
+// TestGroupCommit: concurrent writes share transactions, yet each succeeds
+// or fails alone: of 50 sign-ups under one email exactly one lands, and
+// all 50 under distinct emails land, whatever batches they fell into.
+func TestGroupCommit(t *testing.T) {
+	db, err := Open(context.Background(), filepath.Join(t.TempDir(), "g.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var same, distinct, other int
+	for i := 0; i < 50; i++ {
+		for _, shared := range []bool{true, false} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				email := fmt.Sprintf("u%d@x.example", i)
+				if shared {
+					email = "same@x.example"
+				}
+				err := db.CreateUser(ctx, &oauth.User{ID: oauth.RandomID("usr_"), Email: email, PasswordHash: "h", CreatedAt: now})
+				mu.Lock()
+				defer mu.Unlock()
+				switch {
+				case err == nil && shared:
+					same++
+				case err == nil:
+					distinct++
+				case shared && errors.Is(err, oauth.ErrConflict):
+				default:
+					other++
+					t.Errorf("CreateUser: %v", err)
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	if same != 1 || distinct != 50 || other != 0 {
+		t.Fatalf("same-email wins %d (want 1), distinct %d (want 50), other errors %d", same, distinct, other)
+	}
+	var n int
+	if err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM users`).Scan(&n); err != nil || n != 51 {
+		t.Fatalf("users stored: %d, %v; want 51", n, err)
 	}
 }

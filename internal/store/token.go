@@ -146,7 +146,10 @@ func (db *DB) Keys(ctx context.Context) ([]oauth.Key, error) {
 // keeps the stored secret, so that processes starting together can each
 // offer a key and all end up with the same one.
 func (db *DB) AddKey(ctx context.Context, k oauth.Key) error {
-	_, err := db.wr.ExecContext(ctx, `INSERT INTO server_keys (id, secret, created_at) VALUES ($1, $2, $3)
+	err := db.write(ctx, func(h handle) error {
+		_, err := h.ExecContext(ctx, `INSERT INTO server_keys (id, secret, created_at) VALUES ($1, $2, $3)
 		ON CONFLICT (id) DO NOTHING`, k.ID, k.Secret, unixMicro(k.CreatedAt))
+		return err
+	})
 	return fail("add key "+k.ID, err)
 }

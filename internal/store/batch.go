@@ -1,0 +1,123 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+)
+
+// committer is SQLite's group commit. SQLite has one writer at a time and,
+// with synchronous=FULL, every commit waits for an fsync: committed one by
+// one, concurrent writes queue behind each other's fsyncs. The committer
+// runs every write waiting at the moment in one transaction, each inside a
+// savepoint of its own, and commits them with one fsync. A write that fails
+// is rolled back to its savepoint and fails alone; a failed commit fails
+// them all; none waits for a batch to fill: a lone write commits at once.
+type committer struct {
+	db   *DB
+	jobs chan *job
+	quit chan struct{}
+	stop sync.Once
+	wg   sync.WaitGroup
+}
+
+type job struct {
+	ctx  context.Context
+	fn   func(h handle) error
+	done chan error
+}
+
+// maxBatch bounds a group commit: enough to amortise the fsync, small
+// enough that one commit stays short.
+const maxBatch = 128
+
+var errClosed = errors.New("store: database is closed")
+
+func newCommitter(db *DB) *committer {
+	c := &committer{db: db, jobs: make(chan *job), quit: make(chan struct{})}
+	c.wg.Add(1)
+	go c.run()
+	return c
+}
+
+// do runs fn in a write transaction shared with whatever other writes are
+// waiting, and returns its error once the transaction is durably committed.
+func (c *committer) do(ctx context.Context, fn func(h handle) error) error {
+	j := &job{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	select {
+	case c.jobs <- j:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-c.quit:
+		return errClosed
+	}
+	// Once taken, the job runs to its end whatever ctx does: the caller
+	// must learn whether it was committed.
+	return <-j.done
+}
+
+func (c *committer) close() {
+	c.stop.Do(func() { close(c.quit) })
+	c.wg.Wait()
+}
+
+func (c *committer) run() {
+	defer c.wg.Done()
+	batch := make([]*job, 0, maxBatch)
+	for {
+		select {
+		case j := <-c.jobs:
+			batch = append(batch[:0], j)
+		case <-c.quit:
+			return
+		}
+	fill:
+		for len(batch) < maxBatch {
+			select {
+			case j := <-c.jobs:
+				batch = append(batch, j)
+			default:
+				break fill
+			}
+		}
+		c.commit(batch)
+	}
+}
+
+func (c *committer) commit(batch []*job) {
+	errs := make([]error, len(batch))
+	err := c.db.runTx(context.Background(), func(tx handle) error {
+		if len(batch) == 1 {
+			errs[0] = batch[0].fn(tx)
+			return errs[0]
+		}
+		for i, j := range batch {
+			if errs[i] = j.ctx.Err(); errs[i] != nil {
+				continue // given up on before it ran: nothing to write
+			}
+			if _, err := tx.tx.ExecContext(context.Background(), "SAVEPOINT job"); err != nil {
+				return fmt.Errorf("savepoint: %w", err)
+			}
+			if errs[i] = j.fn(tx); errs[i] != nil {
+				if _, err := tx.tx.ExecContext(context.Background(), "ROLLBACK TO job"); err != nil {
+					return fmt.Errorf("rollback to savepoint: %w", err)
+				}
+			}
+			if _, err := tx.tx.ExecContext(context.Background(), "RELEASE job"); err != nil {
+				return fmt.Errorf("release savepoint: %w", err)
+			}
+		}
+		return nil
+	})
+	for i, j := range batch {
+		switch {
+		case errs[i] != nil:
+			j.done <- errs[i]
+		case err != nil:
+			j.done <- err
+		default:
+			j.done <- nil
+		}
+	}
+}
