@@ -59,6 +59,7 @@ type GrantFilter struct {
 	AppID          string
 	StoreID        string
 	IncludeRevoked bool
+	Limit          int // at most this many, newest first; 0: all
 }
 
 // TokenKind tells access tokens from refresh tokens.

@@ -125,7 +125,12 @@ func (db *DB) Grants(ctx context.Context, f oauth.GrantFilter) ([]*oauth.Grant, 
 	if len(where) > 0 {
 		q += ` WHERE ` + strings.Join(where, " AND ")
 	}
-	rows, err := db.rd.QueryContext(ctx, q+` ORDER BY created_at DESC, id DESC`, args...)
+	q += ` ORDER BY created_at DESC, id DESC`
+	if f.Limit > 0 {
+		args = append(args, f.Limit)
+		q += fmt.Sprintf(" LIMIT $%d", len(args))
+	}
+	rows, err := db.rd.QueryContext(ctx, q, args...)
 	grants, err := collect(rows, err, func(r *sql.Rows, g **oauth.Grant) (err error) {
 		*g, err = scanGrant(r)
 		return err

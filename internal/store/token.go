@@ -33,7 +33,7 @@ func insertToken(ctx context.Context, x handle, t *oauth.Token) error {
 // oauth.ErrConflict if the hash is taken, oauth.ErrNotFound if its app or
 // grant does not exist.
 func (db *DB) CreateToken(ctx context.Context, t *oauth.Token) error {
-	return fail("create token", insertToken(ctx, db.wr, t))
+	return fail("create token", db.write(ctx, func(h handle) error { return insertToken(ctx, h, t) }))
 }
 
 // TokenInfo returns a token by hash joined with its grant, in one statement;
