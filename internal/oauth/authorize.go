@@ -212,7 +212,15 @@ func (s *Service) Approve(ctx context.Context, a *Authorization, userID, storeID
 	if err := s.st.CreateCode(ctx, c); err != nil {
 		return "", err
 	}
+	s.record(ctx, Event{Kind: EventAuthorized, AppID: a.App.ID, StoreID: storeID, UserID: userID, Scopes: a.Scopes})
 	return code, nil
+}
+
+// Deny records the merchant's refusal and returns the error to send back
+// (RFC 6749 §4.1.2.1 access_denied).
+func (s *Service) Deny(ctx context.Context, a *Authorization, userID string) error {
+	s.record(ctx, Event{Kind: EventDenied, AppID: a.App.ID, UserID: userID, Scopes: a.Scopes})
+	return Errorf(ErrAccessDenied, "the merchant denied access")
 }
 
 // SuccessRedirect returns the authorization response URI carrying the

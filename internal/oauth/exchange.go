@@ -143,6 +143,7 @@ func (s *Service) exchangeCode(ctx context.Context, app *App, r TokenRequest) (*
 		}
 		return nil, err
 	}
+	s.record(ctx, Event{Kind: EventTokenIssued, AppID: app.ID, StoreID: g.StoreID, UserID: g.UserID, GrantID: g.ID, Scopes: g.Scopes, Detail: GrantAuthorizationCode})
 	return resp, nil
 }
 
@@ -152,6 +153,7 @@ func (s *Service) codeReplayed(ctx context.Context, grantID string) error {
 			return err
 		}
 		s.log.WarnContext(ctx, "authorization code replayed; grant revoked", "grant_id", grantID)
+		s.record(ctx, Event{Kind: EventCodeReplayed, GrantID: grantID, Detail: "an authorization code was presented twice"})
 		if err := s.syncRevocations(ctx); err != nil {
 			return err
 		}
@@ -230,6 +232,7 @@ func (s *Service) refresh(ctx context.Context, app *App, r TokenRequest) (*Token
 			resp, tokens := s.issue(app, &next, key, scopes, now)
 			err := s.st.RotateGrant(ctx, g.ID, g.Generation, now, keyID, tokens)
 			if err == nil {
+				s.record(ctx, Event{Kind: EventTokenRefreshed, AppID: app.ID, StoreID: g.StoreID, UserID: g.UserID, GrantID: g.ID, Scopes: scopes})
 				return resp, nil
 			}
 			if !errors.Is(err, ErrConflict) {
@@ -282,6 +285,7 @@ func (s *Service) refreshReused(ctx context.Context, g *Grant) error {
 		return err
 	}
 	s.log.WarnContext(ctx, "rotated refresh token reused; grant revoked", "grant_id", g.ID, "app_id", g.AppID)
+	s.record(ctx, Event{Kind: EventRefreshReused, AppID: g.AppID, StoreID: g.StoreID, UserID: g.UserID, GrantID: g.ID, Detail: "a rotated refresh token was presented again"})
 	if err := s.syncRevocations(ctx); err != nil {
 		return err
 	}
@@ -321,5 +325,6 @@ func (s *Service) clientCredentials(ctx context.Context, app *App, r TokenReques
 	if err := s.st.CreateToken(ctx, t); err != nil {
 		return nil, err
 	}
+	s.record(ctx, Event{Kind: EventTokenIssued, AppID: app.ID, Scopes: scopes, Detail: GrantClientCredentials})
 	return &TokenResponse{AccessToken: value, ExpiresAt: t.ExpiresAt, Scopes: scopes, App: app}, nil
 }

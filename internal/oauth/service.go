@@ -68,6 +68,7 @@ type Service struct {
 	cur    string // id of the key new generations derive from
 	cache  *tokenCache
 	apps   *appCache
+	events Recorder
 }
 
 // NewService returns a Service on st. keys are the server secrets token

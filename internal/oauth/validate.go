@@ -147,6 +147,9 @@ func (s *Service) Revoke(ctx context.Context, c ClientCredentials, token string)
 	now := s.now()
 	if info.Grant != nil {
 		err = s.st.RevokeGrant(ctx, info.Grant.ID, now)
+		if err == nil {
+			s.record(ctx, Event{Kind: EventGrantRevoked, AppID: app.ID, StoreID: info.StoreID, UserID: info.UserID, GrantID: info.Grant.ID, Detail: "revoked by the app (RFC 7009)"})
+		}
 	} else {
 		err = s.st.RevokeToken(ctx, info.Hash, now)
 	}
@@ -162,6 +165,7 @@ func (s *Service) RevokeGrant(ctx context.Context, id string) error {
 	if err := s.st.RevokeGrant(ctx, id, s.now()); err != nil {
 		return err
 	}
+	s.record(ctx, Event{Kind: EventGrantRevoked, GrantID: id, Detail: "revoked by the merchant or an operator"})
 	return s.syncRevocations(ctx)
 }
 
@@ -171,6 +175,9 @@ func (s *Service) Uninstall(ctx context.Context, appID, storeID string) (int, er
 	n, err := s.st.RevokeGrants(ctx, appID, storeID, s.now())
 	if err != nil {
 		return 0, err
+	}
+	if n > 0 {
+		s.record(ctx, Event{Kind: EventGrantRevoked, AppID: appID, StoreID: storeID, Detail: "the merchant uninstalled the app"})
 	}
 	return n, s.syncRevocations(ctx)
 }

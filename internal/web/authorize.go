@@ -229,7 +229,7 @@ func (h *Handler) approve(w http.ResponseWriter, r *http.Request, a *oauth.Autho
 
 // deny sends access_denied to the app (RFC 6749 §4.1.2.1).
 func (h *Handler) deny(w http.ResponseWriter, r *http.Request, a *oauth.Authorization, u *oauth.User) {
-	err := oauth.Errorf(oauth.ErrAccessDenied, "the merchant denied access")
+	err := oauth.AsError(h.svc.Deny(r.Context(), a, u.ID))
 	h.log.InfoContext(r.Context(), "app denied", "app_id", a.App.ID, "user_id", u.ID)
 	if a.OOB() {
 		h.message(w, r, http.StatusOK, message{
