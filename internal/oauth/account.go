@@ -55,3 +55,11 @@ type Session struct {
 	CreatedAt time.Time
 	ExpiresAt time.Time
 }
+
+// Resource is a named thing within a store that a consent may bind a grant
+// to: a catalog or a customer list.
+type Resource struct {
+	ID      string
+	StoreID string
+	Name    string
+}

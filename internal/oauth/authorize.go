@@ -21,8 +21,15 @@ type AuthorizeRequest struct {
 	// Repeated names the parameters that appeared more than once, which
 	// RFC 6749 §3.1 forbids.
 	Repeated []string
-	// Rules are the dialect's relaxations and demands.
-	Rules AuthorizeRules
+	// StoreSlug names the store when the dialect takes it from the host or
+	// path (StoreHippo); the merchant can then connect only that store.
+	StoreSlug string
+	// DeviceID distinguishes installations of one app on one location
+	// (HubRise's connection reuse).
+	DeviceID string
+	// Prefill carries sign-up suggestions (HubRise: country, account_name,
+	// location_name).
+	Prefill map[string]string
 }
 
 // AuthorizeRules are the places where a platform's published flow departs
@@ -30,7 +37,8 @@ type AuthorizeRequest struct {
 type AuthorizeRules struct {
 	ResponseTypeOptional bool // a missing response_type means code
 	StateRequired        bool
-	// ParseScope, when set, replaces ParseScopes for this dialect's syntax.
+	// ParseScope, when set, replaces ParseScopes for this dialect's syntax;
+	// its errors should be invalid_scope.
 	ParseScope func(string) (Scopes, error)
 	// ExpandScope, when set, rewrites requested scopes (e.g. "all") against
 	// what the app may be granted.
@@ -47,6 +55,10 @@ type Authorization struct {
 	State           string
 	Challenge       string
 	ChallengeMethod string
+	RawScope        string // the scope parameter as sent, for dialects whose consent reads its structure
+	StoreSlug       string // the store the request is limited to; "" for any the merchant administers
+	DeviceID        string
+	Prefill         map[string]string
 }
 
 // OOB reports whether the code is to be shown in the browser rather than
@@ -82,22 +94,24 @@ func (s *Service) ValidateAuthorize(ctx context.Context, r AuthorizeRequest) (*A
 		}
 		return nil, Errorf(ErrInvalidRequest, "the redirect_uri %q is not registered for this app", truncate(r.RedirectURI, 200))
 	}
-	a := &Authorization{App: app, RedirectURI: redirect, SentRedirectURI: r.RedirectURI, State: r.State}
+	a := &Authorization{App: app, RedirectURI: redirect, SentRedirectURI: r.RedirectURI, State: r.State,
+		RawScope: r.Scope, StoreSlug: r.StoreSlug, DeviceID: r.DeviceID, Prefill: r.Prefill}
+	rules := s.DialectOf(app).Authorize
 	if len(r.Repeated) > 0 {
 		return a, Errorf(ErrInvalidRequest, "the %s parameter must not be repeated", r.Repeated[0])
 	}
 	switch {
 	case r.ResponseType == "code":
-	case r.ResponseType == "" && r.Rules.ResponseTypeOptional:
+	case r.ResponseType == "" && rules.ResponseTypeOptional:
 	case r.ResponseType == "":
 		return a, Errorf(ErrInvalidRequest, "the response_type parameter is missing")
 	default:
 		return a, Errorf(ErrUnsupportedResponseType, "only response_type=code is supported")
 	}
-	if r.State == "" && r.Rules.StateRequired {
+	if r.State == "" && rules.StateRequired {
 		return a, Errorf(ErrInvalidRequest, "the state parameter is required")
 	}
-	if a.Scopes, err = s.requestedScopes(app, r.Scope, r.Rules); err != nil {
+	if a.Scopes, err = s.requestedScopes(app, r.Scope, rules); err != nil {
 		return a, err
 	}
 	if r.CodeChallenge != "" {
@@ -146,7 +160,7 @@ func (s *Service) requestedScopes(app *App, raw string, rules AuthorizeRules) (S
 		return app.Scopes, nil
 	}
 	if rules.ParseScope == nil {
-		if unknown := s.cfg.Scopes.Unknown(want); len(unknown) > 0 {
+		if unknown := s.CatalogOf(app).Unknown(want); len(unknown) > 0 {
 			return nil, Errorf(ErrInvalidScope, "unknown scope %q", truncate(unknown[0], 64))
 		}
 	}
@@ -194,6 +208,16 @@ func (s *Service) Approve(ctx context.Context, a *Authorization, userID, storeID
 	if !allowed {
 		return "", Errorf(ErrAccessDenied, "only an owner or admin of the store can connect apps to it")
 	}
+	if a.StoreSlug != "" {
+		st, err := s.st.StoreBySlug(ctx, a.StoreSlug)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return "", err
+		}
+		if err != nil || st.ID != storeID {
+			return "", Errorf(ErrAccessDenied, "this authorization request is for the store %q only", a.StoreSlug)
+		}
+	}
+	bound.DeviceID = a.DeviceID
 	now := s.now()
 	code := RandomSecret(PrefixCode)
 	c := &Code{

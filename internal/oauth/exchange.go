@@ -26,6 +26,9 @@ type TokenRequest struct {
 	ScopeSent    bool // the scope parameter was present
 	// ParseScope, when set, parses Scope in the dialect's syntax.
 	ParseScope func(string) (Scopes, error)
+	// StoreSlug, when the dialect names the store in the host or path,
+	// limits the request to codes issued for that store.
+	StoreSlug string
 }
 
 // TokenResponse is what the token endpoint issued (RFC 6749 §5.1). The
@@ -56,11 +59,18 @@ func (s *Service) Token(ctx context.Context, r TokenRequest) (*TokenResponse, er
 	if err != nil {
 		return nil, err
 	}
+	d := s.DialectOf(app)
+	if r.GrantType == "" {
+		r.GrantType = d.DefaultGrantType
+	}
+	if r.ParseScope == nil {
+		r.ParseScope = d.Authorize.ParseScope
+	}
 	switch r.GrantType {
 	case GrantAuthorizationCode:
 		return s.exchangeCode(ctx, app, r)
 	case GrantRefreshToken:
-		if app.NoRefresh {
+		if !s.issuesRefresh(app) {
 			return nil, Errorf(ErrUnauthorizedClient, "this app is not issued refresh tokens")
 		}
 		return s.refresh(ctx, app, r)
@@ -100,12 +110,21 @@ func (s *Service) exchangeCode(ctx context.Context, app *App, r TokenRequest) (*
 	}
 	// RFC 6749 §4.1.3: redirect_uri must be identical to the one sent with
 	// the authorization request, if one was sent.
-	if code.RedirectURI != "" && r.RedirectURI != code.RedirectURI {
+	if code.RedirectURI != "" && r.RedirectURI != code.RedirectURI && (r.RedirectURI != "" || !s.DialectOf(app).RedirectURIOptional) {
 		return nil, Errorf(ErrInvalidGrant, "redirect_uri does not match the authorization request")
 	}
 	if code.RedirectURI == "" && r.RedirectURI != "" {
 		if _, ok := app.MatchRedirectURI(r.RedirectURI); !ok {
 			return nil, Errorf(ErrInvalidGrant, "redirect_uri is not registered for this client")
+		}
+	}
+	if r.StoreSlug != "" {
+		st, err := s.st.StoreBySlug(ctx, r.StoreSlug)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return nil, err
+		}
+		if err != nil || st.ID != code.StoreID {
+			return nil, Errorf(ErrInvalidGrant, "the authorization code was issued for another store")
 		}
 	}
 	switch {
@@ -118,6 +137,11 @@ func (s *Service) exchangeCode(ctx context.Context, app *App, r TokenRequest) (*
 		return nil, Errorf(ErrInvalidGrant, "code_verifier was sent but the authorization request had no code_challenge")
 	}
 
+	if s.DialectOf(app).ReuseGrant {
+		if resp, err := s.reuseGrant(ctx, app, code, hash, now); resp != nil || err != nil {
+			return resp, err
+		}
+	}
 	keyID, key := s.currentKey()
 	g := &Grant{
 		ID:         RandomID("grt_"),
@@ -147,6 +171,52 @@ func (s *Service) exchangeCode(ctx context.Context, app *App, r TokenRequest) (*
 	return resp, nil
 }
 
+// reuseGrant gives back the grant, and so the token, that the app already
+// holds on the code's store, location and device, rebound to the catalog,
+// customer list and scopes picked this time. It returns nil, nil when there
+// is no such grant (or its key is gone), and a new grant is then issued.
+func (s *Service) reuseGrant(ctx context.Context, app *App, code *Code, hash []byte, now time.Time) (*TokenResponse, error) {
+	grants, err := s.st.Grants(ctx, GrantFilter{AppID: app.ID, StoreID: code.StoreID, Limit: 200})
+	if err != nil {
+		return nil, err
+	}
+	for _, g := range grants {
+		if !g.Active() || g.Bound.LocationID != code.Bound.LocationID || g.Bound.DeviceID != code.Bound.DeviceID {
+			continue
+		}
+		key, ok := s.key(g.KeyID)
+		if !ok {
+			return nil, nil
+		}
+		next := *g
+		next.Scopes, next.Bound, next.UserID = code.Scopes, code.Bound, code.UserID
+		if err := s.st.RebindGrant(ctx, hash, now, &next); err != nil {
+			if errors.Is(err, ErrConflict) {
+				won, rerr := s.st.Code(ctx, hash)
+				if rerr != nil {
+					return nil, rerr
+				}
+				return nil, s.codeReplayed(ctx, won.GrantID)
+			}
+			return nil, err
+		}
+		if err := s.syncRevocations(ctx); err != nil {
+			return nil, err
+		}
+		info, err := s.st.TokenInfo(ctx, Hash(DeriveToken(key, KindAccess, g.ID, g.Generation)))
+		if err != nil {
+			return nil, err
+		}
+		resp := &TokenResponse{AccessToken: DeriveToken(key, KindAccess, g.ID, g.Generation), ExpiresAt: info.ExpiresAt, Scopes: next.Scopes, App: app, Grant: &next}
+		if s.issuesRefresh(app) {
+			resp.RefreshToken = DeriveToken(key, KindRefresh, g.ID, g.Generation)
+		}
+		s.record(ctx, Event{Kind: EventTokenIssued, AppID: app.ID, StoreID: g.StoreID, UserID: code.UserID, GrantID: g.ID, Scopes: next.Scopes, Detail: "connection reused"})
+		return resp, nil
+	}
+	return nil, nil
+}
+
 func (s *Service) codeReplayed(ctx context.Context, grantID string) error {
 	if grantID != "" {
 		if err := s.st.RevokeGrant(ctx, grantID, s.now()); err != nil && !errors.Is(err, ErrNotFound) {
@@ -174,7 +244,7 @@ func (s *Service) issue(app *App, g *Grant, key []byte, scopes Scopes, now time.
 		Hash: Hash(resp.AccessToken), Kind: KindAccess, GrantID: g.ID, AppID: app.ID, StoreID: g.StoreID,
 		UserID: g.UserID, Scopes: scopes, Generation: g.Generation, CreatedAt: now, ExpiresAt: resp.ExpiresAt,
 	}}
-	if !app.NoRefresh {
+	if s.issuesRefresh(app) {
 		resp.RefreshToken = DeriveToken(key, KindRefresh, g.ID, g.Generation)
 		resp.RefreshExpiresAt = expiry(now, s.refreshTTL(app))
 		tokens = append(tokens, &Token{

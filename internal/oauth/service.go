@@ -69,6 +69,8 @@ type Service struct {
 	cache  *tokenCache
 	apps   *appCache
 	events Recorder
+	// dialects are the platforms' rules by profile name.
+	dialects map[string]Dialect
 }
 
 // NewService returns a Service on st. keys are the server secrets token
@@ -117,20 +119,29 @@ func (s *Service) key(id string) ([]byte, bool) {
 	return k, ok
 }
 
-// accessTTL and refreshTTL resolve an app's lifetimes against the defaults;
-// 0 means the token never expires.
-func (s *Service) accessTTL(a *App) time.Duration  { return ttl(a.AccessTTL, s.cfg.AccessTTL) }
-func (s *Service) refreshTTL(a *App) time.Duration { return ttl(a.RefreshTTL, s.cfg.RefreshTTL) }
+// accessTTL and refreshTTL resolve an app's lifetimes against its
+// dialect's and the server's defaults; 0 means the token never expires.
+func (s *Service) accessTTL(a *App) time.Duration {
+	return ttl(a.AccessTTL, s.dialects[a.Profile].AccessTTL, s.cfg.AccessTTL)
+}
 
-func ttl(app, def time.Duration) time.Duration {
-	d := def
-	if app != 0 {
-		d = app
+func (s *Service) refreshTTL(a *App) time.Duration {
+	return ttl(a.RefreshTTL, s.dialects[a.Profile].RefreshTTL, s.cfg.RefreshTTL)
+}
+
+// issuesRefresh reports whether an app gets refresh tokens.
+func (s *Service) issuesRefresh(a *App) bool { return !a.NoRefresh && !s.dialects[a.Profile].NoRefresh }
+
+func ttl(choices ...time.Duration) time.Duration {
+	for _, d := range choices {
+		if d < 0 {
+			return 0
+		}
+		if d > 0 {
+			return d
+		}
 	}
-	if d < 0 {
-		return 0
-	}
-	return d
+	return 0
 }
 
 func expiry(now time.Time, d time.Duration) time.Time {

@@ -53,6 +53,13 @@ type Storage interface {
 	// Locations lists a store's locations, by name.
 	Locations(ctx context.Context, storeID string) ([]Location, error)
 
+	// CreateCatalog and CreateCustomerList store a store's catalog or
+	// customer list; Catalogs and CustomerLists list them by name.
+	CreateCatalog(ctx context.Context, r *Resource) error
+	Catalogs(ctx context.Context, storeID string) ([]Resource, error)
+	CreateCustomerList(ctx context.Context, r *Resource) error
+	CustomerLists(ctx context.Context, storeID string) ([]Resource, error)
+
 	// CreateSession stores a browser session.
 	CreateSession(ctx context.Context, s *Session) error
 	// Session returns the session with the hash if it has not expired at now;
@@ -69,6 +76,13 @@ type Storage interface {
 	// one transaction. Only one caller can redeem a code: every other gets
 	// ErrConflict and nothing is written.
 	RedeemCode(ctx context.Context, codeHash []byte, now time.Time, g *Grant, tokens []*Token) error
+
+	// RebindGrant marks the code used by the existing grant g, and rebinds
+	// g (and its tokens) to g's Scopes and Bound, in one transaction, logging
+	// a revocation entry for g so that caches drop what they held of it.
+	// Only one caller can redeem a code: every other gets ErrConflict and
+	// nothing is written.
+	RebindGrant(ctx context.Context, codeHash []byte, now time.Time, g *Grant) error
 
 	// Grant returns a grant by id; ErrNotFound.
 	Grant(ctx context.Context, id string) (*Grant, error)

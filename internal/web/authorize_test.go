@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/storekey/storekey/internal/oauth"
 	"github.com/storekey/storekey/internal/store/dbtest"
@@ -24,7 +23,7 @@ func TestParseAuthorize(t *testing.T) {
 		ResponseType: "code", ClientID: "c", RedirectURI: "https://a/cb", Scope: "read_orders read_products",
 		State: "s", CodeChallenge: "ch", CodeChallengeMethod: "S256", Repeated: []string{"state", "x"},
 	}
-	if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(oauth.AuthorizeRequest{}, "Rules")); diff != "" {
+	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("ParseAuthorize (-want +got):\n%s", diff)
 	}
 	if got := ParseAuthorize(url.Values{}); got.Repeated != nil || got.ClientID != "" {

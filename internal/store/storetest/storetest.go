@@ -8,6 +8,7 @@
 package storetest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sync"
@@ -42,6 +43,8 @@ func Run(t *testing.T, open func(t *testing.T) oauth.Storage) {
 		{"CreateStoreAtomic", testCreateStoreAtomic},
 		{"Memberships", testMemberships},
 		{"Locations", testLocations},
+		{"CatalogsAndCustomerLists", testResources},
+		{"RebindGrant", testRebindGrant},
 		{"SessionExpiry", testSessionExpiry},
 		{"Code", testCode},
 		{"ReferenceToMissingRecord", testMissingReference},
@@ -490,6 +493,79 @@ func testLocations(t *testing.T, s oauth.Storage) {
 	got, err := s.Locations(ctx, f.store.ID)
 	noErr(t, "Locations", err)
 	diff(t, "Locations by name", got, []oauth.Location{ls[3], ls[1], ls[0]})
+}
+
+func testResources(t *testing.T, s oauth.Storage) {
+	ctx := t.Context()
+	f := newFixture(t, s)
+	other := &oauth.Store{ID: "s2", Name: "Other", Slug: "other", CreatedAt: t0}
+	noErr(t, "CreateStore", s.CreateStore(ctx, other, f.user.ID))
+	for _, kind := range []struct {
+		name   string
+		create func(context.Context, *oauth.Resource) error
+		list   func(context.Context, string) ([]oauth.Resource, error)
+	}{{"catalog", s.CreateCatalog, s.Catalogs}, {"customer list", s.CreateCustomerList, s.CustomerLists}} {
+		rs := []oauth.Resource{
+			{ID: kind.name + "1", StoreID: f.store.ID, Name: "Takeaway"},
+			{ID: kind.name + "2", StoreID: other.ID, Name: "Elsewhere"},
+			{ID: kind.name + "3", StoreID: f.store.ID, Name: "dine-in"},
+		}
+		for i := range rs {
+			noErr(t, "create "+kind.name, kind.create(ctx, &rs[i]))
+		}
+		wantErr(t, "create "+kind.name+" same id", kind.create(ctx, &rs[0]), oauth.ErrConflict)
+		wantErr(t, "create "+kind.name+" of a missing store", kind.create(ctx, &oauth.Resource{ID: kind.name + "x", StoreID: "nope", Name: "x"}), oauth.ErrNotFound)
+		got, err := kind.list(ctx, f.store.ID)
+		noErr(t, "list "+kind.name, err)
+		diff(t, kind.name+"s by name", got, []oauth.Resource{rs[2], rs[0]})
+	}
+}
+
+// RebindGrant redeems a code onto an existing grant, moving it and its
+// access tokens to new scopes and resources; a second redemption of the
+// code changes nothing.
+func testRebindGrant(t *testing.T, s oauth.Storage) {
+	ctx := t.Context()
+	f := newFixture(t, s)
+	g := f.grant("g1")
+	toks := f.tokens(g, 1, "", t0)
+	noErr(t, "RedeemCode", s.RedeemCode(ctx, f.newCode(t, "c1").Hash, t0, g, toks))
+	before, err := s.Revocations(ctx, 0, 100)
+	noErr(t, "Revocations", err)
+
+	c2 := f.newCode(t, "c2")
+	moved := *g
+	moved.Scopes = oauth.NewScopes("read_orders")
+	moved.Bound = oauth.Bound{LocationID: "l9", CatalogID: "cat2", CustomerListID: "cl2", DeviceID: "d1"}
+	noErr(t, "RebindGrant", s.RebindGrant(ctx, c2.Hash, t0.Add(time.Second), &moved))
+	got, err := s.Grant(ctx, g.ID)
+	noErr(t, "Grant", err)
+	if !cmp.Equal(got.Scopes, moved.Scopes) || got.Bound != moved.Bound || got.Generation != g.Generation {
+		t.Errorf("grant after rebind: %+v", got)
+	}
+	for _, tok := range toks {
+		info, err := s.TokenInfo(ctx, tok.Hash)
+		noErr(t, "TokenInfo", err)
+		if tok.Kind == oauth.KindAccess && !cmp.Equal(info.Scopes, moved.Scopes) {
+			t.Errorf("access token scopes after rebind: %v", info.Scopes)
+		}
+	}
+	code, err := s.Code(ctx, c2.Hash)
+	noErr(t, "Code", err)
+	if code.GrantID != g.ID || code.UsedAt.IsZero() {
+		t.Errorf("code after rebind: %+v", code)
+	}
+	after, err := s.Revocations(ctx, 0, 100)
+	noErr(t, "Revocations", err)
+	if len(after) != len(before)+1 || after[len(after)-1].GrantID != g.ID {
+		t.Errorf("rebind must log one entry for the grant: %+v", after)
+	}
+	again := moved
+	again.Scopes = oauth.NewScopes("write_orders")
+	wantErr(t, "RebindGrant with a used code", s.RebindGrant(ctx, c2.Hash, t0.Add(2*time.Second), &again), oauth.ErrConflict)
+	got, err = s.Grant(ctx, g.ID)
+	noErr(t, "Grant", err)
+	diff(t, "scopes after the refused rebind", got.Scopes, moved.Scopes)
 }
 
 func testSessionExpiry(t *testing.T, s oauth.Storage) {
