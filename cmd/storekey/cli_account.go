@@ -78,24 +78,6 @@ func newUser(email, name, pw string) (*oauth.User, error) {
 
 var slugRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
 
-// slugify makes a store name into a host label: lowercase letters, digits
-// and dashes.
-func slugify(name string) string {
-	var b strings.Builder
-	dash := false
-	for _, r := range strings.ToLower(name) {
-		switch {
-		case r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
-			b.WriteRune(r)
-			dash = false
-		case !dash && b.Len() > 0:
-			b.WriteByte('-')
-			dash = true
-		}
-	}
-	return strings.Trim(b.String(), "-")
-}
-
 func storeCmd(e *env) *cobra.Command {
 	c := &cobra.Command{Use: "store", Short: "Manage merchants' stores"}
 	var name, slug, owner string
@@ -109,7 +91,7 @@ func storeCmd(e *env) *cobra.Command {
 				return errors.New("--name is required")
 			}
 			if slug == "" {
-				slug = slugify(name)
+				slug = oauth.Slugify(name)
 			}
 			if !slugRE.MatchString(slug) {
 				return fmt.Errorf("--slug %q must be lowercase letters, digits and dashes", slug)

@@ -1,11 +1,15 @@
 package main
 
 import (
+	"cmp"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
+	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -13,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/storekey/storekey/internal/oauth"
+	"github.com/storekey/storekey/internal/profile"
 	"github.com/storekey/storekey/internal/store"
 )
 
@@ -78,23 +83,49 @@ func toAppJSON(a *oauth.App, secret string) appJSON {
 // appSpec is what `app create` reads from its flags.
 type appSpec struct {
 	name, developer, logo, profile string
+	logoFile                       string
 	redirects                      []string
 	scopes                         string
 	public, noRefresh              bool
 	accessTTL, refreshTTL          string
 }
 
-// newApp validates a spec against the catalog and returns the app with a
-// fresh client id and, for confidential apps, its secret.
+// newApp validates a spec against its profile (the server's catalog for
+// the standard one) and returns the app with a fresh client id and, for
+// confidential apps, its secret.
 func newApp(spec appSpec, catalog oauth.ScopeCatalog, now time.Time) (*oauth.App, string, error) {
 	if strings.TrimSpace(spec.name) == "" {
 		return nil, "", errors.New("--name is required")
+	}
+	spec.profile = cmp.Or(spec.profile, profile.Standard)
+	prof, err := profile.Get(spec.profile)
+	if err != nil {
+		return nil, "", err
+	}
+	if c := prof.Dialect.Catalog; c != nil {
+		catalog = c
+	}
+	if spec.logoFile != "" {
+		data, err := os.ReadFile(spec.logoFile)
+		if err != nil {
+			return nil, "", fmt.Errorf("--logo: %w", err)
+		}
+		check := prof.Logo
+		if check == nil {
+			check = func(b []byte) error { _, _, err := profile.CheckLogo(b); return err }
+		}
+		if err := check(data); err != nil {
+			return nil, "", fmt.Errorf("--logo %s: %w", spec.logoFile, err)
+		}
+		spec.logo = "data:" + http.DetectContentType(data) + ";base64," + base64.StdEncoding.EncodeToString(data)
+	} else if prof.Logo != nil && spec.logo == "" {
+		return nil, "", fmt.Errorf("%s apps need a logo: --logo FILE", prof.Title)
 	}
 	if len(spec.redirects) == 0 {
 		return nil, "", errors.New("at least one --redirect-uri is required")
 	}
 	for _, r := range spec.redirects {
-		if err := oauth.ValidateRedirectURI(r, spec.public); err != nil {
+		if err := oauth.ValidateRedirectURI(r, spec.public || prof.OOB); err != nil {
 			return nil, "", errors.New(oauth.AsError(err).Description)
 		}
 	}
@@ -172,7 +203,8 @@ func appCmd(e *env) *cobra.Command {
 	f.StringArrayVar(&spec.redirects, "redirect-uri", nil, "a redirect URI (repeat for several)")
 	f.StringVar(&spec.scopes, "scopes", "", "the scopes the app may request, space- or comma-separated")
 	f.BoolVar(&spec.public, "public", false, "a public client (no secret; PKCE required)")
-	f.StringVar(&spec.profile, "profile", "standard", "the dialect of the app's integration")
+	f.StringVar(&spec.profile, "profile", "standard", "the dialect of the app's integration: "+strings.Join(profile.Names(), ", "))
+	f.StringVar(&spec.logoFile, "logo", "", "a PNG or JPEG logo file (HyperSKU apps: exactly 110 x 110 px)")
 	f.StringVar(&spec.accessTTL, "access-ttl", "", "access token lifetime (e.g. 1h, or never); default from config")
 	f.StringVar(&spec.refreshTTL, "refresh-ttl", "", "refresh token lifetime (e.g. 720h, or never); default from config")
 	f.BoolVar(&spec.noRefresh, "no-refresh", false, "issue no refresh tokens")

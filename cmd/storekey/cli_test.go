@@ -649,6 +649,7 @@ func TestLoadConfigFile(t *testing.T) {
 			{Name: "read_products", Description: "View your products"},
 			{Name: "write_products", Description: "Change your products"},
 		},
+		Profiles: []string{"hike", "hubrise"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("loadConfig(%s) (-want +got):\n%s", path, diff)

@@ -47,6 +47,9 @@ type Config struct {
 	Login     Login     `yaml:"login"`
 
 	Scopes []oauth.ScopeInfo `yaml:"scopes"`
+	// Profiles enables platforms' dialects beside the standard one:
+	// hike, storehippo, hubrise, hiboutik, hypersku.
+	Profiles []string `yaml:"profiles"`
 }
 
 // RateLimit bounds the machine endpoints per client and address.

@@ -17,6 +17,7 @@ import (
 
 	"github.com/storekey/storekey/internal/api"
 	"github.com/storekey/storekey/internal/oauth"
+	"github.com/storekey/storekey/internal/profile"
 	"github.com/storekey/storekey/internal/server"
 	"github.com/storekey/storekey/internal/store"
 	"github.com/storekey/storekey/internal/web"
@@ -59,6 +60,8 @@ type instance struct {
 	log *slog.Logger
 	db  *store.DB
 	svc *oauth.Service
+	// profiles are the enabled dialects, standard first.
+	profiles []*profile.Profile
 }
 
 func (in *instance) Close() error { return in.db.Close() }
@@ -96,7 +99,13 @@ func open(ctx context.Context, e *env, cfg Config) (*instance, error) {
 		_ = db.Close()
 		return nil, err
 	}
-	return &instance{cfg: cfg, log: log, db: db, svc: svc}, nil
+	profiles, err := profile.Enabled(cfg.Profiles)
+	if err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("config: profiles: %w", err)
+	}
+	svc.SetDialects(profile.Dialects(profiles))
+	return &instance{cfg: cfg, log: log, db: db, svc: svc, profiles: profiles}, nil
 }
 
 // serverKeys returns the configured keys, or else the one kept in the
@@ -142,8 +151,13 @@ func (in *instance) handler(mounts map[string]http.Handler, links []web.Link) ht
 		LoginLimit:    cfg.Login.MaxFailures,
 		LoginWindow:   time.Duration(cfg.Login.Window),
 		Links:         links,
+		Profiles:      in.profiles,
 	})
-	sample := api.New(in.db, server.NewValidator(in.svc), api.Options{Logger: in.log})
+	var headers []string
+	for _, p := range in.profiles {
+		headers = append(headers, p.TokenHeaders...)
+	}
+	sample := api.New(in.db, server.NewValidator(in.svc), api.Options{Logger: in.log, TokenHeaders: headers})
 	return server.New(in.svc, in.db, server.Options{
 		Logger:    in.log,
 		AccessLog: cfg.AccessLog,
@@ -152,11 +166,12 @@ func (in *instance) handler(mounts map[string]http.Handler, links []web.Link) ht
 		Web:       pages,
 		API:       sample,
 		Mounts:    mounts,
+		Profiles:  in.profiles,
 	})
 }
 
 // serve runs the HTTP server until ctx ends, then shuts down gracefully.
-// ready, when not nil, receives the bound address once listening.
+// setup, when not nil, adds handlers (the demo's) once the instance is open.
 func serve(ctx context.Context, e *env, cfg Config, setup func(context.Context, *instance) (map[string]http.Handler, []web.Link, error)) error {
 	in, err := open(ctx, e, cfg)
 	if err != nil {

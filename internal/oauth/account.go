@@ -63,3 +63,33 @@ type Resource struct {
 	StoreID string
 	Name    string
 }
+
+// Slugify makes a store name into a host label: lowercase ASCII letters,
+// digits and single dashes, at most 63 characters.
+func Slugify(name string) string {
+	var b []byte
+	dash := false
+	for _, r := range name {
+		switch {
+		case r >= 'A' && r <= 'Z':
+			r += 'a' - 'A'
+			fallthrough
+		case r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
+			b = append(b, byte(r))
+			dash = false
+		case !dash && len(b) > 0:
+			b = append(b, '-')
+			dash = true
+		}
+	}
+	for len(b) > 0 && b[len(b)-1] == '-' {
+		b = b[:len(b)-1]
+	}
+	if len(b) > 63 {
+		b = b[:63]
+		for len(b) > 0 && b[len(b)-1] == '-' {
+			b = b[:len(b)-1]
+		}
+	}
+	return string(b)
+}

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/json"
 	"errors"
 	"mime"
 	"net/http"
@@ -8,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/storekey/storekey/internal/oauth"
+	"github.com/storekey/storekey/internal/profile"
 )
 
 // maxBody bounds every request body the machine endpoints read.
@@ -45,6 +47,69 @@ func readForm(w http.ResponseWriter, r *http.Request) (form, error) {
 	}
 	return form{values: r.PostForm}, nil
 }
+
+// readJSONForm reads a JSON object of string fields as a form, for dialects
+// whose token request is JSON. Fields may use the dialect's names (p) or
+// the RFC 6749 ones.
+func readJSONForm(w http.ResponseWriter, r *http.Request, p profile.Params) (form, error) {
+	if r.URL.RawQuery != "" {
+		return form{}, oauth.Errorf(oauth.ErrInvalidRequest, "parameters must be sent in the request body, not the query string")
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+	dec := json.NewDecoder(r.Body)
+	dec.UseNumber()
+	var obj map[string]any
+	if err := dec.Decode(&obj); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return form{}, oauth.Errorf(oauth.ErrInvalidRequest, "the request body is larger than %d bytes", maxBody)
+		}
+		return form{}, oauth.Errorf(oauth.ErrInvalidRequest, "the request body is not a JSON object")
+	}
+	if dec.More() {
+		return form{}, oauth.Errorf(oauth.ErrInvalidRequest, "the request body must hold one JSON object")
+	}
+	v := url.Values{}
+	for k, x := range obj {
+		str, ok := x.(string)
+		if !ok {
+			if x == nil {
+				continue
+			}
+			return form{}, oauth.Errorf(oauth.ErrInvalidRequest, "the %s field must be a string", truncate(k, 64))
+		}
+		v.Set(k, str)
+	}
+	return renamed(v, p)
+}
+
+// renamed maps a dialect's parameter names onto the RFC 6749 ones. Sending
+// both names of one parameter with different values is refused.
+func renamed(v url.Values, p profile.Params) (form, error) {
+	for _, m := range [][2]string{
+		{p.ClientID, "client_id"}, {p.ClientSecret, "client_secret"}, {p.RedirectURI, "redirect_uri"},
+		{p.Code, "code"}, {p.GrantType, "grant_type"}, {p.RefreshToken, "refresh_token"}, {p.Scope, "scope"},
+	} {
+		dialect, rfc := m[0], m[1]
+		if dialect == "" || dialect == rfc || !v.Has(dialect) {
+			continue
+		}
+		if v.Has(rfc) && v.Get(rfc) != v.Get(dialect) {
+			return form{}, oauth.Errorf(oauth.ErrInvalidRequest, "%s and %s disagree", dialect, rfc)
+		}
+		v.Set(rfc, v.Get(dialect))
+		v.Del(dialect)
+	}
+	return form{values: v}, nil
+}
+
+func isJSON(r *http.Request) bool {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json"))
+}
+
+// storeSlug returns the store the request's host or path names, if any.
+func storeSlug(r *http.Request) string { return profile.StoreFrom(r.Context()) }
 
 func (f form) get(k string) string { return f.values.Get(k) }
 func (f form) has(k string) bool   { return f.values.Has(k) }

@@ -1,6 +1,11 @@
 package server
 
-import "net/http"
+import (
+	"net/http"
+	"net/url"
+
+	"github.com/storekey/storekey/internal/profile"
+)
 
 // postOnly answers the machine endpoints' other methods (RFC 6749 §3.2
 // requires POST at the token endpoint).
@@ -13,10 +18,22 @@ func postOnly(w http.ResponseWriter, _ *http.Request) {
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /.well-known/oauth-authorization-server", s.wellKnown)
-	mux.HandleFunc("POST /oauth/token", s.token)
+	for _, p := range s.opts.Profiles {
+		paths := p.TokenPaths
+		if p.Name == profile.Standard {
+			paths = []string{"/oauth/token"}
+		}
+		for _, path := range paths {
+			mux.HandleFunc("POST "+path, s.token(p))
+			mux.HandleFunc(path, postOnly)
+			if p.StorePaths {
+				mux.Handle("POST /stores/{store}"+path, storeFromPath(s.token(p)))
+			}
+		}
+	}
 	mux.HandleFunc("POST /oauth/revoke", s.revoke)
 	mux.HandleFunc("POST /oauth/introspect", s.introspect)
-	for _, p := range []string{"/oauth/token", "/oauth/revoke", "/oauth/introspect"} {
+	for _, p := range []string{"/oauth/revoke", "/oauth/introspect"} {
 		mux.HandleFunc(p, postOnly)
 	}
 	mux.HandleFunc("GET /healthz", s.healthz)
@@ -32,5 +49,27 @@ func (s *Server) routes() http.Handler {
 		// The pages own everything else: /, /oauth/authorize, /login, ...
 		mux.Handle("/", s.opts.Web)
 	}
-	return mux
+	return s.storeFromHost(mux)
+}
+
+// storeFromPath records the {store} of a /stores/{store}/... path.
+func storeFromPath(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(w, r.WithContext(profile.WithStore(r.Context(), r.PathValue("store"))))
+	})
+}
+
+// storeFromHost records the store a {store}.<issuer host> host names, for
+// dialects that put the store in the host (StoreHippo).
+func (s *Server) storeFromHost(h http.Handler) http.Handler {
+	u, err := url.Parse(s.svc.Config().Issuer)
+	if err != nil || u.Host == "" {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if slug, ok := profile.StoreFromHost(r.Host, u.Host); ok {
+			r = r.WithContext(profile.WithStore(r.Context(), slug))
+		}
+		h.ServeHTTP(w, r)
+	})
 }

@@ -9,10 +9,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/storekey/storekey/internal/oauth"
+	"github.com/storekey/storekey/internal/profile"
 )
-
-// TokenRenderer shapes a token response for a dialect.
-type TokenRenderer func(resp *oauth.TokenResponse, now time.Time) any
 
 // Options configure a Server. Handlers left nil are not mounted.
 type Options struct {
@@ -30,10 +28,11 @@ type Options struct {
 	// Mounts are further handlers by ServeMux pattern (the demo's example
 	// app, a dialect's extra paths).
 	Mounts map[string]http.Handler
-	// TokenRenderers shape token responses by app profile; apps whose
-	// profile has none get StandardToken.
-	TokenRenderers map[string]TokenRenderer
-	DocsURL        string
+	// Profiles are the enabled dialects: their token paths are mounted
+	// here, their authorization paths sent to Web, and they shape the token
+	// responses of their apps. Standard is always there.
+	Profiles []*profile.Profile
+	DocsURL  string
 }
 
 // Server is Storekey's HTTP server.
@@ -46,6 +45,7 @@ type Server struct {
 	limit        *limiter
 	metadataJSON []byte
 	handler      http.Handler
+	profiles     map[string]*profile.Profile
 }
 
 // New returns a Server for svc, whose storage st answers readiness checks.
@@ -54,12 +54,21 @@ func New(svc *oauth.Service, st oauth.Storage, opts Options) *Server {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{
-		svc:     svc,
-		st:      st,
-		opts:    opts,
-		log:     opts.Logger,
-		metrics: newMetrics(),
-		limit:   newLimiter(opts.RateLimit, opts.RateBurst),
+		svc:      svc,
+		st:       st,
+		opts:     opts,
+		log:      opts.Logger,
+		metrics:  newMetrics(),
+		limit:    newLimiter(opts.RateLimit, opts.RateBurst),
+		profiles: map[string]*profile.Profile{},
+	}
+	for _, p := range opts.Profiles {
+		s.profiles[p.Name] = p
+	}
+	if s.profiles[profile.Standard] == nil {
+		std, _ := profile.Get(profile.Standard)
+		s.profiles[profile.Standard] = std
+		s.opts.Profiles = append([]*profile.Profile{std}, s.opts.Profiles...)
 	}
 	s.metadataJSON, _ = json.Marshal(s.metadata())
 	s.handler = s.instrument(s.routes())

@@ -1,50 +1,57 @@
 package server
 
 import (
+	"context"
 	"net/http"
-	"time"
+
+	"github.com/storekey/storekey/internal/profile"
 
 	"github.com/storekey/storekey/internal/oauth"
 )
 
-// TokenJSON is the standard token response body (RFC 6749 §5.1).
-type TokenJSON struct {
-	AccessToken  string `json:"access_token"`
-	TokenType    string `json:"token_type"`
-	ExpiresIn    int64  `json:"expires_in,omitempty"`
-	RefreshToken string `json:"refresh_token,omitempty"`
-	Scope        string `json:"scope"`
-}
-
-// StandardToken renders a token response in the RFC 6749 §5.1 shape. A
-// token that never expires has no expires_in (§5.1 makes it optional).
-func StandardToken(resp *oauth.TokenResponse, now time.Time) any {
-	return TokenJSON{
-		AccessToken:  resp.AccessToken,
-		TokenType:    "Bearer",
-		ExpiresIn:    resp.ExpiresIn(now),
-		RefreshToken: resp.RefreshToken,
-		Scope:        resp.Scopes.String(),
+// token serves POST /oauth/token (RFC 6749 §3.2) and each profile's token
+// paths: the request is parsed once, in the dialect of the path it came to
+// (p), and the response shaped in the dialect of the app it authenticated.
+func (s *Server) token(p *profile.Profile) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		req, err := s.parseToken(w, r, p)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if !s.allow(r, "token:"+req.Client.ID) {
+			s.writeError(w, r, oauth.Errorf(oauth.ErrSlowDown, "too many token requests; slow down"))
+			return
+		}
+		resp, err := s.svc.Token(r.Context(), req)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		s.metrics.tokensIssued.WithLabelValues(req.GrantType).Inc()
+		writeJSON(w, http.StatusOK, s.renderToken(r, resp))
 	}
 }
 
-// token serves POST /oauth/token (RFC 6749 §3.2).
-func (s *Server) token(w http.ResponseWriter, r *http.Request) {
-	f, err := readForm(w, r)
+// parseToken reads a token request: a form (RFC 6749 §3.2), or, where the
+// profile takes one, a JSON object with the profile's field names or the
+// RFC's.
+func (s *Server) parseToken(w http.ResponseWriter, r *http.Request, p *profile.Profile) (oauth.TokenRequest, error) {
+	var f form
+	var err error
+	if p.JSONToken && isJSON(r) {
+		f, err = readJSONForm(w, r, p.Params)
+	} else if f, err = readForm(w, r); err == nil {
+		f, err = renamed(f.values, p.Params)
+	}
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return oauth.TokenRequest{}, err
 	}
 	client, err := clientCredentials(r, f)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return oauth.TokenRequest{}, err
 	}
-	if !s.allow(r, "token:"+client.ID) {
-		s.writeError(w, r, oauth.Errorf(oauth.ErrSlowDown, "too many token requests; slow down"))
-		return
-	}
-	req := oauth.TokenRequest{
+	return oauth.TokenRequest{
 		GrantType:    f.get("grant_type"),
 		Client:       client,
 		Code:         f.get("code"),
@@ -53,18 +60,57 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		RefreshToken: f.get("refresh_token"),
 		Scope:        f.get("scope"),
 		ScopeSent:    f.has("scope"),
+		StoreSlug:    storeSlug(r),
+	}, nil
+}
+
+// renderToken shapes the response in the dialect of the app's profile.
+func (s *Server) renderToken(r *http.Request, resp *oauth.TokenResponse) any {
+	p := s.profiles[resp.App.Profile]
+	if p == nil || p.Token == nil {
+		p = s.profiles[profile.Standard]
 	}
-	resp, err := s.svc.Token(r.Context(), req)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
+	res := profile.TokenResult{Resp: resp, Now: s.svc.Now()}
+	if p.NeedsNames() && resp.Grant != nil {
+		res.Names = s.boundNames(r, resp.Grant)
 	}
-	s.metrics.tokensIssued.WithLabelValues(req.GrantType).Inc()
-	render := s.opts.TokenRenderers[resp.App.Profile]
-	if render == nil {
-		render = StandardToken
+	return p.Token(res)
+}
+
+// boundNames looks up the names of what a grant is bound to. A name that
+// cannot be read is left out: the ids are what matter.
+func (s *Server) boundNames(r *http.Request, g *oauth.Grant) profile.BoundNames {
+	ctx := r.Context()
+	n := profile.BoundNames{StoreID: g.StoreID, LocationID: g.Bound.LocationID, CatalogID: g.Bound.CatalogID, CustomerListID: g.Bound.CustomerListID}
+	if st, err := s.st.Store(ctx, g.StoreID); err == nil {
+		n.StoreName = st.Name
 	}
-	writeJSON(w, http.StatusOK, render(resp, s.svc.Now()))
+	find := func(list func(context.Context, string) ([]oauth.Resource, error), id string) string {
+		if id == "" {
+			return ""
+		}
+		rs, err := list(ctx, g.StoreID)
+		if err != nil {
+			return ""
+		}
+		for _, r := range rs {
+			if r.ID == id {
+				return r.Name
+			}
+		}
+		return ""
+	}
+	n.CatalogName = find(s.st.Catalogs, g.Bound.CatalogID)
+	n.CustomerListName = find(s.st.CustomerLists, g.Bound.CustomerListID)
+	n.LocationName = find(func(ctx context.Context, id string) ([]oauth.Resource, error) {
+		ls, err := s.st.Locations(ctx, id)
+		rs := make([]oauth.Resource, len(ls))
+		for i, l := range ls {
+			rs[i] = oauth.Resource(l)
+		}
+		return rs, err
+	}, g.Bound.LocationID)
+	return n
 }
 
 // revoke serves POST /oauth/revoke (RFC 7009 §2.1). The answer is 200

@@ -3,12 +3,14 @@ package web
 import (
 	"context"
 	"fmt"
+	"html/template"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
 
 	"github.com/storekey/storekey/internal/oauth"
+	"github.com/storekey/storekey/internal/profile"
 )
 
 // ParseAuthorize reads an authorization request (RFC 6749 §4.1.1) from the
@@ -16,14 +18,40 @@ import (
 // sorted, since §3.1 forbids repeating any; ValidateAuthorize decides what
 // that means.
 func ParseAuthorize(q url.Values) oauth.AuthorizeRequest {
+	std, _ := profile.Get(profile.Standard)
+	return ParseAuthorizeIn(q, std)
+}
+
+// ParseAuthorizeIn reads an authorization request in a profile's dialect:
+// its parameter names (the RFC 6749 names are accepted too), its device
+// and sign-up parameters.
+func ParseAuthorizeIn(q url.Values, p *profile.Profile) oauth.AuthorizeRequest {
+	get := func(name, rfc string) string {
+		if name != "" && q.Has(name) {
+			return q.Get(name)
+		}
+		return q.Get(rfc)
+	}
+	n := p.Params
 	r := oauth.AuthorizeRequest{
-		ResponseType:        q.Get("response_type"),
-		ClientID:            q.Get("client_id"),
-		RedirectURI:         q.Get("redirect_uri"),
-		Scope:               q.Get("scope"),
-		State:               q.Get("state"),
+		ResponseType:        get(n.ResponseType, "response_type"),
+		ClientID:            get(n.ClientID, "client_id"),
+		RedirectURI:         get(n.RedirectURI, "redirect_uri"),
+		Scope:               get(n.Scope, "scope"),
+		State:               get(n.State, "state"),
 		CodeChallenge:       q.Get("code_challenge"),
 		CodeChallengeMethod: q.Get("code_challenge_method"),
+	}
+	if p.DeviceParam != "" {
+		r.DeviceID = q.Get(p.DeviceParam)
+	}
+	for _, k := range p.Prefill {
+		if v := q.Get(k); v != "" {
+			if r.Prefill == nil {
+				r.Prefill = map[string]string{}
+			}
+			r.Prefill[k] = v
+		}
 	}
 	for k, v := range q {
 		if len(v) > 1 {
@@ -34,11 +62,42 @@ func ParseAuthorize(q url.Values) oauth.AuthorizeRequest {
 	return r
 }
 
+// mountAuthorize serves the authorization endpoint at /oauth/authorize and
+// at each profile's own paths, in that profile's parameter names.
+func (h *Handler) mountAuthorize(mux *http.ServeMux) {
+	for _, p := range h.opts.Profiles {
+		paths := p.AuthorizePaths
+		if p.Name == profile.Standard {
+			paths = []string{"/oauth/authorize"}
+		}
+		for _, path := range paths {
+			mux.HandleFunc("GET "+path, h.authorize(p))
+			mux.HandleFunc("POST "+path, h.decide(p))
+			if p.StorePaths {
+				mux.HandleFunc("GET /stores/{store}"+path, h.authorize(p))
+				mux.HandleFunc("POST /stores/{store}"+path, h.decide(p))
+			}
+		}
+	}
+}
+
+// appProfile returns the profile of an app (standard if it is not enabled).
+func (h *Handler) appProfile(a *oauth.App) *profile.Profile {
+	if p := h.profiles[a.Profile]; p != nil {
+		return p
+	}
+	return h.profiles[profile.Standard]
+}
+
 // authorize is the authorization endpoint (RFC 6749 §3.1): it validates the
 // request, asks the merchant to sign in, and shows the consent page (or
 // approves at once when consent was already given).
-func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) {
-	a, ok := h.validate(w, r, r.URL.RawQuery)
+func (h *Handler) authorize(p *profile.Profile) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) { h.authorizeIn(w, r, p) }
+}
+
+func (h *Handler) authorizeIn(w http.ResponseWriter, r *http.Request, p *profile.Profile) {
+	a, ok := h.validate(w, r, r.URL.RawQuery, p)
 	if !ok {
 		return
 	}
@@ -48,14 +107,10 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if u == nil {
-		h.render(w, r, http.StatusOK, "signin", signin{
-			base: h.base(r, nil),
-			Next: "/oauth/authorize?" + r.URL.RawQuery,
-			App:  a.App,
-		})
+		h.render(w, r, http.StatusOK, "signin", h.signinFor(r, a, r.URL.Path+"?"+r.URL.RawQuery))
 		return
 	}
-	stores, err := h.authorizableStores(r.Context(), u.ID)
+	stores, err := h.storesFor(r.Context(), u.ID, a)
 	if err != nil {
 		h.serverError(w, r, err)
 		return
@@ -76,15 +131,29 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) {
 	}, a)
 }
 
+// storesFor returns the stores u may connect the app to: those u owns or
+// administers, limited to the one the request names, if it names one.
+func (h *Handler) storesFor(ctx context.Context, userID string, a *oauth.Authorization) ([]oauth.Store, error) {
+	stores, err := h.authorizableStores(ctx, userID)
+	if err != nil || a.StoreSlug == "" {
+		return stores, err
+	}
+	return slices.DeleteFunc(stores, func(s oauth.Store) bool { return s.Slug != a.StoreSlug }), nil
+}
+
 // decide receives the consent form. The original request comes back in q
 // and is validated again: nothing the form says is trusted beyond what the
 // merchant chose, and the store is checked against their memberships.
-func (h *Handler) decide(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) decide(p *profile.Profile) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) { h.decideIn(w, r, p) }
+}
+
+func (h *Handler) decideIn(w http.ResponseWriter, r *http.Request, p *profile.Profile) {
 	if !h.parseForm(w, r) {
 		return
 	}
 	raw := r.PostForm.Get("q")
-	a, ok := h.validate(w, r, raw)
+	a, ok := h.validate(w, r, raw, p)
 	if !ok {
 		return
 	}
@@ -94,12 +163,9 @@ func (h *Handler) decide(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if u == nil {
-		h.render(w, r, http.StatusUnauthorized, "signin", signin{
-			base:  h.base(r, nil),
-			Next:  "/oauth/authorize?" + raw,
-			App:   a.App,
-			Error: "Your session has ended. Sign in again to continue.",
-		})
+		v := h.signinFor(r, a, r.URL.Path+"?"+raw)
+		v.Error = "Your session has ended. Sign in again to continue."
+		h.render(w, r, http.StatusUnauthorized, "signin", v)
 		return
 	}
 	if !validCSRF(cookie, r.PostForm.Get("csrf")) {
@@ -114,7 +180,7 @@ func (h *Handler) decide(w http.ResponseWriter, r *http.Request) {
 	case "deny":
 		h.deny(w, r, a, u)
 	case "allow":
-		stores, err := h.authorizableStores(r.Context(), u.ID)
+		stores, err := h.storesFor(r.Context(), u.ID, a)
 		if err != nil {
 			h.serverError(w, r, err)
 			return
@@ -125,7 +191,7 @@ func (h *Handler) decide(w http.ResponseWriter, r *http.Request) {
 				base: h.base(r, u), Query: raw, CSRF: csrfToken(cookie), Stores: stores,
 				Error: "Choose the store to connect.",
 			}
-			v.Path = "/oauth/authorize?" + raw
+			v.Path = r.URL.Path + "?" + raw
 			h.consent(w, r, http.StatusBadRequest, v, a)
 			return
 		}
@@ -134,7 +200,18 @@ func (h *Handler) decide(w http.ResponseWriter, r *http.Request) {
 			h.forbiddenStore(w, r, u)
 			return
 		}
-		h.approve(w, r, a, u, stores[i])
+		bound, problem, err := h.pickedResources(r, a, stores[i])
+		if err != nil {
+			h.serverError(w, r, err)
+			return
+		}
+		if problem != "" {
+			v := consentView{base: h.base(r, u), Query: raw, CSRF: csrfToken(cookie), Stores: stores, Error: problem}
+			v.Path = r.URL.Path + "?" + raw
+			h.consent(w, r, http.StatusBadRequest, v, a)
+			return
+		}
+		h.approveWith(w, r, a, u, stores[i], bound)
 	default:
 		h.message(w, r, http.StatusBadRequest, message{
 			base:    h.base(r, u),
@@ -149,7 +226,7 @@ func (h *Handler) decide(w http.ResponseWriter, r *http.Request) {
 // client or redirect URI is not to be trusted (RFC 6749 §4.1.2.1, RFC 9700
 // §4.11) or the response would go out of band, else with a redirect that
 // carries the error to the client.
-func (h *Handler) validate(w http.ResponseWriter, r *http.Request, raw string) (*oauth.Authorization, bool) {
+func (h *Handler) validate(w http.ResponseWriter, r *http.Request, raw string, p *profile.Profile) (*oauth.Authorization, bool) {
 	q, err := url.ParseQuery(raw)
 	if err != nil {
 		h.message(w, r, http.StatusBadRequest, message{
@@ -159,7 +236,12 @@ func (h *Handler) validate(w http.ResponseWriter, r *http.Request, raw string) (
 		})
 		return nil, false
 	}
-	a, err := h.svc.ValidateAuthorize(r.Context(), ParseAuthorize(q))
+	req := ParseAuthorizeIn(q, p)
+	req.StoreSlug = profile.StoreFrom(r.Context())
+	if s := r.PathValue("store"); s != "" {
+		req.StoreSlug = s
+	}
+	a, err := h.svc.ValidateAuthorize(r.Context(), req)
 	if err == nil {
 		return a, true
 	}
@@ -203,7 +285,11 @@ func (h *Handler) authorizableStores(ctx context.Context, userID string) ([]oaut
 // approve issues the code and sends it to the app, or shows it when the
 // app asked for it out of band.
 func (h *Handler) approve(w http.ResponseWriter, r *http.Request, a *oauth.Authorization, u *oauth.User, s oauth.Store) {
-	code, err := h.svc.Approve(r.Context(), a, u.ID, s.ID, oauth.Bound{})
+	h.approveWith(w, r, a, u, s, oauth.Bound{})
+}
+
+func (h *Handler) approveWith(w http.ResponseWriter, r *http.Request, a *oauth.Authorization, u *oauth.User, s oauth.Store, bound oauth.Bound) {
+	code, err := h.svc.Approve(r.Context(), a, u.ID, s.ID, bound)
 	if err != nil {
 		if oauth.AsError(err).Code == oauth.ErrAccessDenied {
 			// The membership changed between the check and the approval.
@@ -258,19 +344,31 @@ type consentView struct {
 	Query        string // the original request, posted back as q
 	CSRF         string
 	App          *oauth.App
-	Logo         string // the app's logo, if it is an https URL
+	Logo         template.URL // the app's logo: an https URL, or a PNG or JPEG data URL checked at registration
 	Scopes       []oauth.ScopeInfo
 	Stores       []oauth.Store
 	RedirectHost string // where the answer goes; "" when out of band
 	Error        string
+	Action       string // where the form posts: the path the request came to
+	AllowLabel   string // the granting button's label in the app's dialect
+	Pickers      []picker
 }
 
 func (h *Handler) consent(w http.ResponseWriter, r *http.Request, status int, v consentView, a *oauth.Authorization) {
 	v.App = a.App
-	if strings.HasPrefix(a.App.LogoURL, "https://") {
-		v.Logo = a.App.LogoURL
+	if l := a.App.LogoURL; strings.HasPrefix(l, "https://") || strings.HasPrefix(l, "data:image/png;base64,") || strings.HasPrefix(l, "data:image/jpeg;base64,") {
+		v.Logo = template.URL(l) // #nosec G203 -- https, or a data URL of a checked PNG or JPEG image
 	}
-	catalog := h.svc.Config().Scopes
+	v.Action = r.URL.Path
+	v.AllowLabel = h.appProfile(a.App).AllowLabel
+	if len(v.Stores) > 0 {
+		var err error
+		if v.Pickers, err = h.pickers(r.Context(), a, v.Stores); err != nil {
+			h.serverError(w, r, err)
+			return
+		}
+	}
+	catalog := h.svc.CatalogOf(a.App)
 	for _, name := range a.Scopes {
 		info, ok := catalog.Lookup(name)
 		if !ok || info.Description == "" {

@@ -27,6 +27,13 @@ type signin struct {
 	Next  string
 	Error string
 	App   *oauth.App // the app being connected, when signing in to authorize
+	// SignUp offers a new account, for dialects whose flow lets a person
+	// without one sign up on the way (HubRise), prefilled from the request.
+	SignUp      bool
+	AccountName string
+	Location    string
+	Country     string
+	SignUpError string
 }
 
 // loginPage shows the sign-in form; a merchant already signed in goes on to

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/storekey/storekey/internal/oauth"
+	"github.com/storekey/storekey/internal/profile"
 )
 
 // Options configure a Handler. The zero value of a field means its default.
@@ -28,6 +29,9 @@ type Options struct {
 	Now         func() time.Time
 	Brand       string // the product name shown; default "Storekey"
 	Links       []Link // shown on the home page
+	// Profiles are the enabled dialects: their authorization paths are
+	// served here with their parameter names. Standard is always there.
+	Profiles []*profile.Profile
 	// ClientIP returns the address sign-in throttling counts by. The default
 	// is the host of RemoteAddr (the /64 network for IPv6); set it when a
 	// trusted proxy forwards the client's address.
@@ -49,11 +53,12 @@ const (
 
 // Handler serves the pages. Create it with New.
 type Handler struct {
-	svc  *oauth.Service
-	st   oauth.Storage
-	opts Options
-	log  *slog.Logger
-	next http.Handler
+	profiles map[string]*profile.Profile
+	svc      *oauth.Service
+	st       oauth.Storage
+	opts     Options
+	log      *slog.Logger
+	next     http.Handler
 }
 
 // dummyHash is what a sign-in with an unknown email is verified against, so
@@ -85,15 +90,23 @@ func New(svc *oauth.Service, st oauth.Storage, opts Options) *Handler {
 	if opts.ClientIP == nil {
 		opts.ClientIP = remoteIP
 	}
-	h := &Handler{svc: svc, st: st, opts: opts, log: opts.Logger}
+	h := &Handler{svc: svc, st: st, opts: opts, log: opts.Logger, profiles: map[string]*profile.Profile{}}
+	for _, p := range opts.Profiles {
+		h.profiles[p.Name] = p
+	}
+	if h.profiles[profile.Standard] == nil {
+		std, _ := profile.Get(profile.Standard)
+		h.profiles[profile.Standard] = std
+		h.opts.Profiles = append([]*profile.Profile{std}, h.opts.Profiles...)
+	}
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", h.home)
-	mux.HandleFunc("GET /oauth/authorize", h.authorize)
-	mux.HandleFunc("POST /oauth/authorize", h.decide)
+	h.mountAuthorize(mux)
 	mux.HandleFunc("GET /login", h.loginPage)
 	mux.HandleFunc("POST /login", h.login)
 	mux.HandleFunc("POST /logout", h.logout)
+	mux.HandleFunc("POST /signup", h.signup)
 	mux.HandleFunc("GET /assets/{name}", serveAsset)
 
 	cop := http.NewCrossOriginProtection()
