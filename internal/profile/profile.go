@@ -270,10 +270,14 @@ func hubrise() *Profile {
 				return h.Scopes(), nil
 			},
 		},
-		Catalog:    HubRiseCatalog(),
-		AccessTTL:  oauth.NoExpiry,
-		NoRefresh:  true,
-		ReuseGrant: true,
+		Catalog: HubRiseCatalog(),
+		// Its published token request carries the code, client id and
+		// secret only.
+		DefaultGrantType:    oauth.GrantAuthorizationCode,
+		RedirectURIOptional: true,
+		AccessTTL:           oauth.NoExpiry,
+		NoRefresh:           true,
+		ReuseGrant:          true,
 	}
 	p.Token = func(r TokenResult) any {
 		type hubriseToken struct {

@@ -18,6 +18,7 @@ import (
 	"github.com/storekey/storekey/internal/api"
 	"github.com/storekey/storekey/internal/oauth"
 	"github.com/storekey/storekey/internal/password"
+	"github.com/storekey/storekey/internal/profile"
 	"github.com/storekey/storekey/internal/server"
 	"github.com/storekey/storekey/internal/store"
 	"github.com/storekey/storekey/internal/store/dbtest"
@@ -65,10 +66,14 @@ func newEnv(t *testing.T, b dbtest.Backend, mod func(*oauth.Config)) *env {
 		t.Fatal(err)
 	}
 	e.svc = svc
-	pages := web.New(svc, db, web.Options{})
+	// Every dialect is enabled: standard apps must not notice.
+	profiles := profile.All()
+	svc.SetDialects(profile.Dialects(profiles))
+	pages := web.New(svc, db, web.Options{Profiles: profiles})
 	srv.Config.Handler = server.New(svc, db, server.Options{
-		Web: pages,
-		API: api.New(db, server.NewValidator(svc), api.Options{}),
+		Web:      pages,
+		API:      api.New(db, server.NewValidator(svc), api.Options{TokenHeaders: []string{"X-Access-Token"}}),
+		Profiles: profiles,
 	})
 	srv.Start()
 	t.Cleanup(srv.Close)
@@ -90,10 +95,15 @@ func newEnv(t *testing.T, b dbtest.Backend, mod func(*oauth.Config)) *env {
 
 func (e *env) newApp(public bool, scopes ...string) (*oauth.App, string) {
 	e.t.Helper()
+	return e.newProfileApp(profile.Standard, public, []string{redirectURI}, scopes...)
+}
+
+func (e *env) newProfileApp(prof string, public bool, redirects []string, scopes ...string) (*oauth.App, string) {
+	e.t.Helper()
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	a := &oauth.App{
-		ID: oauth.RandomID("app_"), Name: "Acme Sync", Developer: "Acme", RedirectURIs: []string{redirectURI},
-		Scopes: oauth.NewScopes(scopes...), Public: public, Profile: "standard", CreatedAt: now, UpdatedAt: now,
+		ID: oauth.RandomID("app_"), Name: "Acme Sync", Developer: "Acme", RedirectURIs: redirects,
+		Scopes: oauth.NewScopes(scopes...), Public: public, Profile: prof, CreatedAt: now, UpdatedAt: now,
 	}
 	var secret string
 	if !public {
@@ -155,17 +165,31 @@ func formFields(page string) url.Values {
 // It returns the redirect the merchant is sent to.
 func (e *env) authorize(c *http.Client, q url.Values, decision string) *url.URL {
 	e.t.Helper()
-	res, err := c.Get(e.srv.URL + "/oauth/authorize?" + q.Encode())
+	return e.authorizeAt(c, "/oauth/authorize", q.Encode(), decision, nil)
+}
+
+// consentPage holds the last consent page authorizeAt saw.
+var consentPage string
+
+// authorizeAt runs the browser half at a dialect's path with a raw query;
+// form, when not nil, sets further consent fields (the picked resources).
+func (e *env) authorizeAt(c *http.Client, path, rawQuery, decision string, form url.Values) *url.URL {
+	e.t.Helper()
+	res, err := c.Get(e.srv.URL + path + "?" + rawQuery)
 	must(e.t, err)
 	body, _ := io.ReadAll(res.Body)
 	_ = res.Body.Close()
 	if res.StatusCode == http.StatusOK {
+		consentPage = string(body)
 		f := formFields(string(body))
 		if !f.Has("q") {
 			e.t.Fatalf("authorize: no consent form in page:\n%s", body)
 		}
+		for k, v := range form {
+			f[k] = v
+		}
 		f.Set("decision", decision)
-		req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/oauth/authorize", strings.NewReader(f.Encode()))
+		req, _ := http.NewRequest(http.MethodPost, e.srv.URL+path, strings.NewReader(f.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		req.Header.Set("Origin", e.srv.URL)
 		res, err = c.Do(req)

@@ -115,7 +115,9 @@ func (h *Handler) authorizeIn(w http.ResponseWriter, r *http.Request, p *profile
 		h.serverError(w, r, err)
 		return
 	}
-	if len(stores) == 1 {
+	// Consent is skipped only when there is nothing to choose: one store,
+	// and no location, catalog or customer list to pick within it.
+	if len(stores) == 1 && len(h.resourceKinds(a)) == 0 {
 		skip, err := h.svc.CanSkipConsent(r.Context(), a, stores[0].ID)
 		if err != nil {
 			h.serverError(w, r, err)
