@@ -142,7 +142,8 @@ func (s *Service) syncRevocations(ctx context.Context) error {
 
 // WatchRevocations follows the revocation log until ctx ends, so that
 // revocations made by other processes reach this one's cache within
-// interval. It starts from the log's end: the cache is empty at start.
+// interval. The first pass reads the log from its start, 500 entries a
+// query; the cache is empty meanwhile, so nothing stale can be served.
 func (s *Service) WatchRevocations(ctx context.Context, interval time.Duration) {
 	if s.cache == nil {
 		return
