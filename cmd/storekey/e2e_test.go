@@ -20,7 +20,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -34,6 +33,8 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+
+	"github.com/storekey/storekey/internal/profile"
 )
 
 // chromiumPath is Debian's chromium package; the tests never download a
@@ -76,6 +77,20 @@ func (b *syncBuffer) String() string {
 // test; the server's log is shown if the test failed.
 func startDemo(t *testing.T) string {
 	t.Helper()
+	return bootDemo(t).issuer
+}
+
+// demoRun is a demo started by bootDemo.
+type demoRun struct {
+	issuer string
+	e      *env
+	in     *instance
+	stdout *syncBuffer // what the demo printed
+}
+
+// bootDemo is startDemo, returning the running demo's parts.
+func bootDemo(t *testing.T) *demoRun {
+	t.Helper()
 	ctx := t.Context()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -89,14 +104,15 @@ func startDemo(t *testing.T) string {
 	cfg.AccessLog = false
 	cfg.RateLimit = RateLimit{} // 0 disables the limit
 	cfg.Login.MaxFailures = 1000
+	cfg = demoProfiles(cfg)
 
-	logs := &syncBuffer{}
+	logs, stdout := &syncBuffer{}, &syncBuffer{}
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("server log:\n%s", logs)
 		}
 	})
-	e := &env{getenv: func(string) string { return "" }, stdout: io.Discard, stderr: logs}
+	e := &env{getenv: func(string) string { return "" }, stdout: stdout, stderr: logs}
 	in, err := open(ctx, e, cfg)
 	if err != nil {
 		_ = ln.Close()
@@ -134,7 +150,7 @@ func startDemo(t *testing.T) string {
 			t.Errorf("serve: %v", err)
 		}
 	})
-	return cfg.Issuer
+	return &demoRun{issuer: cfg.Issuer, e: e, in: in, stdout: stdout}
 }
 
 // newBrowser starts one headless Chromium for the whole test. Each tab made
@@ -455,6 +471,64 @@ func TestBrowserConsent(t *testing.T) {
 		p.do("connect again", chromedp.Navigate(issuer+"/example/start"), chromedp.WaitVisible(connectedH1))
 		p.wantText("second callback", "Espresso beans 1kg")
 		p.checkConsole()
+	})
+
+	// The dialects' example apps where a browser sees more than HTTP:
+	// HubRise's pickers (the browser's own default choice of each list) and
+	// HyperSKU's logo, a data URL under the pages' Content Security Policy.
+	t.Run("profiles", func(t *testing.T) {
+		issuer := startDemo(t)
+		for _, tc := range []struct {
+			profile, button string
+			consent, result []string
+		}{
+			{
+				profile: profile.HubRise, button: "Allow",
+				consent: []string{"Connect HubRise Example App to your store", "Location", "Catalog", "Customer list", "Airport kiosk", "Loyalty club"},
+				result:  []string{"location_name", "catalog_name", "customer_list_name", "Demo Store", "X-Access-Token", "Espresso beans 1kg"},
+			},
+			{
+				profile: profile.HyperSKU, button: "Allow",
+				consent: []string{"Connect HyperSKU Example App to your store", "Manage your orders, products, inventory and fulfilment in the OMS"},
+				result:  []string{"oms", "userId", "The API's answer", "app_demo_hypersku"},
+			},
+			{
+				profile: profile.StoreHippo, button: "Install",
+				consent: []string{"Connect StoreHippo Example App to your store", "View your orders and transactions"},
+				result:  []string{"read_orders read_products", "Ceramic mug"},
+			},
+		} {
+			t.Run(tc.profile, func(t *testing.T) {
+				p := newPage(t, browser, 25*time.Second)
+				button := `//button[normalize-space()='` + tc.button + `']`
+				p.do("open the example app", chromedp.Navigate(issuer+"/example/"+tc.profile+"/"), chromedp.WaitVisible(connectLink))
+				p.do("click Connect", chromedp.Click(connectLink), chromedp.WaitVisible(chromedp.ID("email")))
+				p.do("sign in",
+					chromedp.SendKeys(chromedp.ID("email"), demoEmail),
+					chromedp.SendKeys(chromedp.ID("password"), demoPassword),
+					chromedp.Click(signInButton),
+					chromedp.WaitVisible(button),
+				)
+				p.wantText("consent", tc.consent...)
+				if tc.profile == profile.HyperSKU {
+					width, err := chromedp.Run(p.ctx, chromedp.Evaluate[int](`(i => i && i.complete ? i.naturalWidth : 0)(document.querySelector(".consent img"))`))
+					if err != nil || width != 110 {
+						t.Errorf("the app's logo did not load at 110 px (width %d, err %v)", width, err)
+					}
+				}
+				p.screenshot(tc.profile + "-consent")
+				p.do("click "+tc.button, chromedp.Click(button), chromedp.WaitVisible(connectedH1))
+				if loc := p.location(); !strings.HasPrefix(loc, issuer+"/example/"+tc.profile+"/callback?") {
+					t.Errorf("after %s the browser is at %s, want the example app's callback", tc.button, loc)
+				}
+				p.wantText("callback", tc.result...)
+				p.screenshot(tc.profile + "-callback")
+				if leak := secretRE.FindString(p.html()); leak != "" {
+					t.Errorf("the callback page holds a token beyond its mask: %q", leak)
+				}
+				p.checkConsole()
+			})
+		}
 	})
 
 	t.Run("deny", func(t *testing.T) {

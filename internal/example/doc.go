@@ -10,6 +10,13 @@
 // only over HTTP, through golang.org/x/oauth2, as a real partner's app
 // would.
 //
-// It imports internal/oauth for the scope catalog's descriptions only; never
-// another adapter.
+// The demo runs one per profile. Config's dialect fields let an app speak a
+// platform's dialect as its guide writes it: its own names for the
+// authorization request's parameters (AuthParams), a token endpoint that
+// golang.org/x/oauth2 cannot speak (Exchange), the token response's further
+// fields (TokenFields), the header that carries the token (TokenHeader) and
+// the API request the app makes (APIPath).
+//
+// It imports internal/oauth for its domain types only (the scope catalog,
+// products, error codes); never another adapter.
 package example

@@ -12,7 +12,12 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"maps"
+	"math"
 	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -34,8 +39,18 @@ type Config struct {
 	AuthURL  string
 	TokenURL string
 	// APIBase is the sample API's base URL, such as
-	// "http://127.0.0.1:8080/api/v1"; the app calls APIBase + "/products".
+	// "http://127.0.0.1:8080/api/v1"; the app calls APIBase + APIPath.
 	APIBase string
+	// APIPath is the API request the app makes with its token; default
+	// "/products", whose answer the result page shows as a table of
+	// products. The JSON answer of any other path is shown field by field
+	// (its data object's, when it has one).
+	APIPath string
+	// TokenHeader is the request header that carries the access token to
+	// the API; default Authorization, with the Bearer scheme (RFC 6750
+	// §2.1). Any other header, such as HubRise's X-Access-Token, carries
+	// the bare token.
+	TokenHeader string
 	// RedirectURL is the app's registered redirect URI: the absolute URL of
 	// BasePath + "/callback".
 	RedirectURL string
@@ -52,7 +67,31 @@ type Config struct {
 	Title string
 	// Logger logs failures; default slog.Default().
 	Logger *slog.Logger
+
+	// Dialects: what a platform that departs from RFC 6749 needs.
+
+	// AuthParams renames the authorization request's parameters, for a
+	// platform with names of its own, such as {"client_id": "clientId"}.
+	AuthParams map[string]string
+	// Catalog describes the scopes on the landing page; default
+	// oauth.DefaultCatalog(). A scope it lacks is shown without words.
+	Catalog oauth.ScopeCatalog
+	// TokenFields names further fields of the token response that the
+	// result page shows, such as Hike's expires or HubRise's
+	// location_name; a field the response lacks is left out.
+	TokenFields []string
+	// Exchange, when set, exchanges the code and the PKCE verifier for a
+	// token in place of golang.org/x/oauth2, for a token endpoint that
+	// speaks another wire format (HyperSKU's JSON request and camelCase
+	// answer). It returns the further fields of the answer through the
+	// token's Extra, and the server's refusal as an *oauth2.RetrieveError
+	// with its ErrorCode, which the app shows.
+	Exchange func(ctx context.Context, code, verifier string) (*oauth2.Token, error)
 }
+
+// productsPath is the default API request, whose answer is a list of
+// products.
+const productsPath = "/products"
 
 const (
 	flowCookie  = "storekey_example_flow"
@@ -104,6 +143,12 @@ func New(cfg Config) http.Handler {
 	}
 	if a.cfg.Title == "" {
 		a.cfg.Title = "Example partner app"
+	}
+	if a.cfg.APIPath = "/" + strings.TrimLeft(a.cfg.APIPath, "/"); a.cfg.APIPath == "/" {
+		a.cfg.APIPath = productsPath
+	}
+	if a.cfg.Catalog == nil {
+		a.cfg.Catalog = oauth.DefaultCatalog()
 	}
 	if a.client == nil {
 		a.client = &http.Client{Timeout: 10 * time.Second}
@@ -161,10 +206,9 @@ type scopeLine struct{ Name, Description string }
 
 // landing shows GET {base}/: what the app is and what it will ask for.
 func (a *app) landing(w http.ResponseWriter, r *http.Request) {
-	catalog := oauth.DefaultCatalog()
 	var scopes []scopeLine
 	for _, s := range a.cfg.Scopes {
-		info, _ := catalog.Lookup(s)
+		info, _ := a.cfg.Catalog.Lookup(s)
 		scopes = append(scopes, scopeLine{Name: s, Description: info.Description})
 	}
 	a.render(w, http.StatusOK, "landing.html", struct {
@@ -172,9 +216,27 @@ func (a *app) landing(w http.ResponseWriter, r *http.Request) {
 		AuthURL     string
 		TokenURL    string
 		RedirectURL string
-		APIBase     string
+		APIURL      string
+		APIHeader   string
+		Listing     bool
 		Scopes      []scopeLine
-	}{a.cfg.ClientID, a.cfg.AuthURL, a.cfg.TokenURL, a.cfg.RedirectURL, a.cfg.APIBase, scopes})
+	}{a.cfg.ClientID, a.cfg.AuthURL, a.cfg.TokenURL, a.cfg.RedirectURL, a.apiURL(), a.apiHeader(), a.listing(), scopes})
+}
+
+// apiURL is the API request the app makes with its token.
+func (a *app) apiURL() string {
+	return strings.TrimRight(a.cfg.APIBase, "/") + a.cfg.APIPath
+}
+
+// listing reports whether the API answers a list of products.
+func (a *app) listing() bool { return a.cfg.APIPath == productsPath }
+
+// apiHeader says how the token travels to the API.
+func (a *app) apiHeader() string {
+	if a.cfg.TokenHeader == "" {
+		return "Authorization: Bearer"
+	}
+	return a.cfg.TokenHeader
 }
 
 // start answers GET {base}/start: it draws a state and a PKCE verifier,
@@ -183,7 +245,9 @@ func (a *app) landing(w http.ResponseWriter, r *http.Request) {
 func (a *app) start(w http.ResponseWriter, r *http.Request) {
 	state := oauth2.GenerateVerifier() // 256 random bits, URL-safe
 	verifier := oauth2.GenerateVerifier()
-	http.SetCookie(w, &http.Cookie{
+	// Secure follows the redirect URI's scheme: the demo serves plain
+	// http, over which clients need not send a Secure cookie back.
+	http.SetCookie(w, &http.Cookie{ //nolint:gosec // G124: Secure is set whenever the app is served over https
 		Name:     flowCookie,
 		Value:    state + "." + verifier,
 		Path:     a.cookiePath(),
@@ -194,7 +258,29 @@ func (a *app) start(w http.ResponseWriter, r *http.Request) {
 		// the authorization server, a cross-site GET navigation.
 		SameSite: http.SameSiteLaxMode,
 	})
-	http.Redirect(w, r, a.oauth.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier)), http.StatusFound)
+	http.Redirect(w, r, a.authCodeURL(state, verifier), http.StatusFound)
+}
+
+// authCodeURL is the authorization request (RFC 6749 §4.1.1) with the
+// PKCE challenge (RFC 7636 §4.3), in the platform's parameter names.
+func (a *app) authCodeURL(state, verifier string) string {
+	raw := a.oauth.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier))
+	if len(a.cfg.AuthParams) == 0 {
+		return raw
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return raw // AuthURL is configuration; oauth2 built the URL from it
+	}
+	q := u.Query()
+	for from, to := range a.cfg.AuthParams {
+		if q.Has(from) && to != "" {
+			q[to] = q[from]
+			delete(q, from)
+		}
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 func (a *app) cookiePath() string {
@@ -224,10 +310,17 @@ type result struct {
 	Scope        string // "" if the server did not list the granted scopes
 	ExpiresIn    int64
 	Expiry       string // "" if the token does not expire
+	TokenFields  []field
 	APIURL       string
+	APIHeader    string // how the token travels to the API
+	Listing      bool   // the API answers products (else Fields)
 	Products     []productLine
+	Fields       []field
 	APIError     string
 }
+
+// field is a named value of a JSON answer.
+type field struct{ Name, Value string }
 
 type productLine struct {
 	Name, SKU, Price string
@@ -236,17 +329,27 @@ type productLine struct {
 // callback answers GET {base}/callback: the authorization response
 // (RFC 6749 §4.1.2). It checks the state against the cookie and the issuer,
 // shows an error the authorization server sent, or exchanges the code with
-// the PKCE verifier, shows the token masked and lists the store's products
-// through the API.
+// the PKCE verifier, shows the token masked and what the API answers to it.
 func (a *app) callback(w http.ResponseWriter, r *http.Request) {
-	c, err := r.Cookie(flowCookie)
 	// The flow's cookie is single use, whatever comes next.
-	http.SetCookie(w, &http.Cookie{Name: flowCookie, Path: a.cookiePath(), MaxAge: -1, HttpOnly: true, Secure: a.secure, SameSite: http.SameSiteLaxMode})
+	http.SetCookie(w, &http.Cookie{Name: flowCookie, Path: a.cookiePath(), MaxAge: -1, HttpOnly: true, Secure: a.secure, SameSite: http.SameSiteLaxMode}) //nolint:gosec // G124: as in start
+	q := r.URL.Query()
+	// An app mounted inside another's path (/example/hike inside /example)
+	// is sent both apps' cookies: the flow is the one whose state came back.
 	var state, verifier string
-	if err == nil {
-		state, verifier, _ = strings.Cut(c.Value, ".")
+	started := false
+	for _, c := range r.CookiesNamed(flowCookie) {
+		s, v, _ := strings.Cut(c.Value, ".")
+		if s == "" || v == "" {
+			continue
+		}
+		started = true
+		if subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(s)) == 1 {
+			state, verifier = s, v
+			break
+		}
 	}
-	if state == "" || verifier == "" {
+	if !started {
 		a.fail(w, http.StatusBadRequest, problem{
 			Heading:     "This connection attempt has expired",
 			Description: "The app has no record of starting it in this browser: it may be older than ten minutes, already used, or started elsewhere.",
@@ -254,8 +357,7 @@ func (a *app) callback(w http.ResponseWriter, r *http.Request) {
 		})
 		return
 	}
-	q := r.URL.Query()
-	if subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(state)) != 1 {
+	if state == "" {
 		a.fail(w, http.StatusBadRequest, problem{
 			Heading:     "The state does not match",
 			Description: "The response does not carry the state this app sent, so it may not answer this app's request (RFC 6749 §10.12). It was ignored.",
@@ -289,8 +391,7 @@ func (a *app) callback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	ctx := context.WithValue(r.Context(), oauth2.HTTPClient, a.client)
-	tok, err := a.oauth.Exchange(ctx, code, oauth2.VerifierOption(verifier))
+	tok, err := a.exchange(r.Context(), code, verifier)
 	if err != nil {
 		var re *oauth2.RetrieveError
 		if errors.As(err, &re) && re.ErrorCode != "" {
@@ -314,9 +415,11 @@ func (a *app) callback(w http.ResponseWriter, r *http.Request) {
 	res := result{
 		AccessToken:  mask(tok.AccessToken),
 		RefreshToken: mask(tok.RefreshToken),
-		TokenType:    tok.Type(),
+		TokenType:    tok.TokenType,
 		ExpiresIn:    tok.ExpiresIn,
-		APIURL:       strings.TrimRight(a.cfg.APIBase, "/") + "/products",
+		APIURL:       a.apiURL(),
+		APIHeader:    a.apiHeader(),
+		Listing:      a.listing(),
 	}
 	if s, ok := tok.Extra("scope").(string); ok {
 		res.Scope = s
@@ -324,18 +427,45 @@ func (a *app) callback(w http.ResponseWriter, r *http.Request) {
 	if !tok.Expiry.IsZero() {
 		res.Expiry = tok.Expiry.UTC().Format(time.RFC1123)
 	}
-	res.Products, res.APIError = a.products(r.Context(), res.APIURL, tok.AccessToken)
+	for _, name := range a.cfg.TokenFields {
+		if v, ok := fieldValue(tok.Extra(name)); ok {
+			res.TokenFields = append(res.TokenFields, field{Name: name, Value: v})
+		}
+	}
+	body, problem := a.callAPI(r.Context(), res.APIURL, tok.AccessToken)
+	switch {
+	case problem != "":
+		res.APIError = problem
+	case res.Listing:
+		res.Products, res.APIError = productLines(body)
+	default:
+		res.Fields, res.APIError = jsonFields(body)
+	}
 	a.render(w, http.StatusOK, "result.html", res)
 }
 
-// products lists the store's products through the API, or says why it
-// could not.
-func (a *app) products(ctx context.Context, apiURL, token string) ([]productLine, string) {
+// exchange trades the code and the PKCE verifier for a token (RFC 6749
+// §4.1.3, RFC 7636 §4.5), through the Exchange hook if there is one.
+func (a *app) exchange(ctx context.Context, code, verifier string) (*oauth2.Token, error) {
+	if a.cfg.Exchange != nil {
+		return a.cfg.Exchange(ctx, code, verifier)
+	}
+	ctx = context.WithValue(ctx, oauth2.HTTPClient, a.client)
+	return a.oauth.Exchange(ctx, code, oauth2.VerifierOption(verifier))
+}
+
+// callAPI makes the app's API request with the token and returns the
+// answer's body, or else says why it could not.
+func (a *app) callAPI(ctx context.Context, apiURL, token string) (body []byte, problem string) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, apiURL, nil)
 	if err != nil {
 		return nil, "The API URL is not valid: " + err.Error()
 	}
-	req.Header.Set("Authorization", "Bearer "+token)
+	if a.cfg.TokenHeader == "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	} else {
+		req.Header.Set(a.cfg.TokenHeader, token)
+	}
 	req.Header.Set("Accept", "application/json")
 	resp, err := a.client.Do(req)
 	if err != nil {
@@ -343,7 +473,7 @@ func (a *app) products(ctx context.Context, apiURL, token string) ([]productLine
 		return nil, "The API could not be reached; the server log says why."
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAPIBytes))
+	body, err = io.ReadAll(io.LimitReader(resp.Body, maxAPIBytes))
 	if err != nil {
 		return nil, "The API's answer could not be read."
 	}
@@ -361,6 +491,11 @@ func (a *app) products(ctx context.Context, apiURL, token string) ([]productLine
 		}
 		return nil, msg + "."
 	}
+	return body, ""
+}
+
+// productLines reads a list of products from the API's answer.
+func productLines(body []byte) ([]productLine, string) {
 	var list struct {
 		Data []oauth.Product `json:"data"`
 	}
@@ -372,6 +507,70 @@ func (a *app) products(ctx context.Context, apiURL, token string) ([]productLine
 		lines = append(lines, productLine{Name: p.Name, SKU: p.SKU, Price: price(p.PriceCents, p.Currency)})
 	}
 	return lines, ""
+}
+
+// jsonFields reads the fields of a JSON object from the API's answer, or
+// of its data object when that is all it holds, sorted by name.
+func jsonFields(body []byte) ([]field, string) {
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(body, &obj); err != nil || obj == nil {
+		return nil, "The API's answer is not a JSON object."
+	}
+	if data, ok := obj["data"]; ok && len(obj) == 1 {
+		var inner map[string]json.RawMessage
+		if json.Unmarshal(data, &inner) == nil && inner != nil {
+			obj = inner
+		}
+	}
+	out := make([]field, 0, len(obj))
+	for _, name := range slices.Sorted(maps.Keys(obj)) {
+		out = append(out, field{Name: name, Value: rawValue(obj[name])})
+	}
+	return out, ""
+}
+
+// rawValue shows a JSON value: a string without its quotes, an array of
+// strings as a space-separated list, anything else as compact JSON.
+func rawValue(raw json.RawMessage) string {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	var list []string
+	if json.Unmarshal(raw, &list) == nil && list != nil {
+		return strings.Join(list, " ")
+	}
+	var buf bytes.Buffer
+	if json.Compact(&buf, raw) != nil {
+		return string(raw)
+	}
+	return buf.String()
+}
+
+// fieldValue shows a token response field as golang.org/x/oauth2 or an
+// Exchange hook gives it; false if the response lacks it.
+func fieldValue(v any) (string, bool) {
+	switch v := v.(type) {
+	case nil:
+		return "", false
+	case string:
+		return v, true
+	case float64: // encoding/json's number
+		if v == math.Trunc(v) && math.Abs(v) < 1<<53 {
+			return strconv.FormatInt(int64(v), 10), true
+		}
+		return strconv.FormatFloat(v, 'f', -1, 64), true
+	case []string:
+		return strings.Join(v, " "), true
+	case bool, int, int64, json.Number:
+		return fmt.Sprint(v), true
+	default:
+		b, err := json.Marshal(v)
+		if err != nil {
+			return fmt.Sprint(v), true
+		}
+		return string(b), true
+	}
 }
 
 // price formats an amount in minor units, assuming two decimals, as most

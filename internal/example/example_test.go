@@ -1,8 +1,10 @@
 package example
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -10,12 +12,16 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"golang.org/x/oauth2"
+
+	"github.com/storekey/storekey/internal/oauth"
 )
 
 const (
@@ -39,8 +45,10 @@ type authServer struct {
 	tamperState bool   // the redirect carries another state
 	iss         string // the iss parameter of the redirect; "" for none
 	tokenError  string // the token endpoint refuses with this error
+	tokenExtra  string // further members of the token response's JSON object
 	apiStatus   int
-	apiBody     string
+	apiBody     string // the answer of /products
+	meBody      string // the answer of /me
 
 	mu         sync.Mutex
 	authorize  url.Values // the authorization request's query
@@ -48,10 +56,11 @@ type authServer struct {
 	tokenCalls int
 	verifierOK bool   // the code_verifier matched the code_challenge
 	apiAuth    string // the Authorization header of the API call
+	apiHeader  string // the header that carried the token to the API
 }
 
 func newAuthServer(t *testing.T) *authServer {
-	as := &authServer{t: t, apiStatus: http.StatusOK, apiBody: `{"data":[
+	as := &authServer{t: t, apiStatus: http.StatusOK, meBody: `{"data":{"app_id":"app_example","scopes":["read_orders","read_products"],"store_id":"st_1","expires_at":"2026-03-01T10:00:00Z","note":"<b>hi</b>","n":3}}`, apiBody: `{"data":[
 		{"id":"prd_1","store_id":"st_1","name":"Espresso beans","sku":"ESP-1","price_cents":1250,"currency":"EUR","created_at":"2026-03-01T09:00:00Z"},
 		{"id":"prd_2","store_id":"st_1","name":"<script>alert(1)</script>","sku":"","price_cents":5,"currency":"EUR","created_at":"2026-03-01T09:00:00Z"}]}`}
 	mux := http.NewServeMux()
@@ -96,23 +105,32 @@ func newAuthServer(t *testing.T) *authServer {
 			w.WriteHeader(http.StatusBadRequest)
 			fmt.Fprintf(w, `{"error":%q,"error_description":"The code has expired"}`, as.tokenError)
 		default:
-			fmt.Fprintf(w, `{"access_token":%q,"token_type":"Bearer","expires_in":3600,"refresh_token":%q,"scope":"read_products read_orders"}`,
-				accessToken, refreshToken)
+			fmt.Fprintf(w, `{"access_token":%q,"token_type":"Bearer","expires_in":3600,"refresh_token":%q,"scope":"read_products read_orders"%s}`,
+				accessToken, refreshToken, as.tokenExtra)
 		}
 	})
-	mux.HandleFunc("GET /api/v1/products", func(w http.ResponseWriter, r *http.Request) {
-		as.mu.Lock()
-		as.apiAuth = r.Header.Get("Authorization")
-		as.mu.Unlock()
-		w.Header().Set("Content-Type", "application/json")
-		if r.Header.Get("Authorization") != "Bearer "+accessToken {
-			w.WriteHeader(http.StatusUnauthorized)
-			fmt.Fprint(w, `{"error":"invalid_token"}`)
-			return
+	api := func(body func() string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			header, token := "Authorization", r.Header.Get("Authorization")
+			if x := r.Header.Get("X-Access-Token"); x != "" {
+				header, token = "X-Access-Token", "Bearer "+x
+			}
+			as.mu.Lock()
+			as.apiAuth = r.Header.Get("Authorization")
+			as.apiHeader = header
+			as.mu.Unlock()
+			w.Header().Set("Content-Type", "application/json")
+			if token != "Bearer "+accessToken {
+				w.WriteHeader(http.StatusUnauthorized)
+				fmt.Fprint(w, `{"error":"invalid_token"}`)
+				return
+			}
+			w.WriteHeader(as.apiStatus)
+			fmt.Fprint(w, body())
 		}
-		w.WriteHeader(as.apiStatus)
-		fmt.Fprint(w, as.apiBody)
-	})
+	}
+	mux.HandleFunc("GET /api/v1/products", api(func() string { return as.apiBody }))
+	mux.HandleFunc("GET /api/v1/me", api(func() string { return as.meBody }))
 	as.Server = httptest.NewServer(mux)
 	t.Cleanup(as.Close)
 	return as
@@ -149,9 +167,16 @@ func newApp(t *testing.T, as *authServer, change func(*Config)) *httptest.Server
 	return app
 }
 
+// reply is what the tests read of a response whose body get has read and
+// closed.
+type reply struct {
+	StatusCode int
+	Header     http.Header
+}
+
 // browse follows the flow from /example/start as a browser would, and
 // returns the last page.
-func browse(t *testing.T, app *httptest.Server) (*http.Response, string) {
+func browse(t *testing.T, app *httptest.Server) (reply, string) {
 	t.Helper()
 	jar, err := cookiejar.New(nil)
 	if err != nil {
@@ -161,7 +186,8 @@ func browse(t *testing.T, app *httptest.Server) (*http.Response, string) {
 	return get(t, browser, app.URL+"/example/start")
 }
 
-func get(t *testing.T, c *http.Client, u string) (*http.Response, string) {
+// get fetches u and returns the status, the headers and the body.
+func get(t *testing.T, c *http.Client, u string) (reply, string) {
 	t.Helper()
 	resp, err := c.Get(u)
 	if err != nil {
@@ -172,7 +198,7 @@ func get(t *testing.T, c *http.Client, u string) (*http.Response, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return resp, string(body)
+	return reply{resp.StatusCode, resp.Header}, string(body)
 }
 
 func TestFlow(t *testing.T) {
@@ -278,6 +304,60 @@ func TestFlow(t *testing.T) {
 			exchanged: true,
 		},
 		{
+			name: "further token fields",
+			server: func(as *authServer) {
+				as.tokenExtra = `,"expires":1780000000,"location_name":"Paris <Nord>","bound":{"a":1}`
+			},
+			config: func(c *Config) { c.TokenFields = []string{"expires", "location_name", "bound", "absent"} },
+			status: http.StatusOK,
+			contains: []string{
+				"<dt><code>expires</code></dt><dd><code>1780000000</code></dd>",
+				"<dt><code>location_name</code></dt><dd><code>Paris &lt;Nord&gt;</code></dd>",
+				`<dt><code>bound</code></dt><dd><code>{&#34;a&#34;:1}</code></dd>`,
+			},
+			excludes:  []string{"absent", "1.78e+09"},
+			exchanged: true,
+		},
+		{
+			name:   "another API path",
+			config: func(c *Config) { c.APIPath = "/me" },
+			status: http.StatusOK,
+			contains: []string{
+				"<h2 id=\"api\">The API's answer</h2>",
+				"<code>GET " + "http://", "/api/v1/me</code> with <code>Authorization: Bearer</code>",
+				"<dt><code>app_id</code></dt><dd><code>app_example</code></dd>",
+				"<dt><code>expires_at</code></dt><dd><code>2026-03-01T10:00:00Z</code></dd>",
+				"<dt><code>n</code></dt><dd><code>3</code></dd>",
+				"<dt><code>note</code></dt><dd><code>&lt;b&gt;hi&lt;/b&gt;</code></dd>",
+				"<dt><code>scopes</code></dt><dd><code>read_orders read_products</code></dd>",
+			},
+			excludes:  []string{"Products of the connected store", "<b>hi</b>", accessToken},
+			exchanged: true,
+		},
+		{
+			name:      "another API path answers no object",
+			server:    func(as *authServer) { as.meBody = `[1,2]` },
+			config:    func(c *Config) { c.APIPath = "me" },
+			status:    http.StatusOK,
+			contains:  []string{"/api/v1/me</code>", "The API&#39;s answer is not a JSON object."},
+			exchanged: true,
+		},
+		{
+			name:      "another API path answers an object without data",
+			server:    func(as *authServer) { as.meBody = `{"data":{"a":"b"},"next":"x"}` },
+			config:    func(c *Config) { c.APIPath = "/me" },
+			status:    http.StatusOK,
+			contains:  []string{`<dt><code>data</code></dt><dd><code>{&#34;a&#34;:&#34;b&#34;}</code></dd>`, "<dt><code>next</code></dt><dd><code>x</code></dd>"},
+			exchanged: true,
+		},
+		{
+			name:      "token in another header",
+			config:    func(c *Config) { c.TokenHeader = "X-Access-Token" },
+			status:    http.StatusOK,
+			contains:  []string{"with <code>X-Access-Token</code> and the access token", "<td>Espresso beans</td>"},
+			exchanged: true,
+		},
+		{
 			name:      "API has no products",
 			server:    func(as *authServer) { as.apiBody = `{"data":[]}` },
 			status:    http.StatusOK,
@@ -320,6 +400,13 @@ func TestFlow(t *testing.T) {
 			}
 			if as.tokenCalls != 1 {
 				t.Errorf("the code was presented %d times", as.tokenCalls)
+			}
+			wantHeader := "Authorization"
+			if tt.name == "token in another header" {
+				wantHeader = "X-Access-Token"
+			}
+			if as.apiHeader != "" && (as.apiHeader != wantHeader || (wantHeader != "Authorization" && as.apiAuth != "")) {
+				t.Errorf("the API got the token in %s (Authorization %q), want %s only", as.apiHeader, as.apiAuth, wantHeader)
 			}
 			if !as.verifierOK {
 				t.Errorf("the code_verifier %q does not match the code_challenge %q",
@@ -380,7 +467,7 @@ func TestAuthorizationRequest(t *testing.T) {
 	type attrs struct {
 		Name, Path       string
 		MaxAge           int
-		HttpOnly, Secure bool
+		HTTPOnly, Secure bool
 		SameSite         http.SameSite
 	}
 	gotAttrs := attrs{c.Name, c.Path, c.MaxAge, c.HttpOnly, c.Secure, c.SameSite}
@@ -455,6 +542,8 @@ func TestPages(t *testing.T) {
 				"<code>read_products</code>: View your products, variants, categories and prices",
 				"<code>read_orders</code>: View your orders",
 				"<code>" + clientID + "</code>",
+				"/api/v1/products</code> with <code>Authorization: Bearer</code>",
+				"and lists the products.",
 			},
 		},
 		{path: "/example", status: 200, ctype: "text/html; charset=utf-8", contains: []string{"Connect to Storekey"}},
@@ -511,6 +600,192 @@ func TestPrice(t *testing.T) {
 	for _, tt := range tests {
 		if got := price(tt.cents, tt.currency); got != tt.want {
 			t.Errorf("price(%d, %q) = %q, want %q", tt.cents, tt.currency, got, tt.want)
+		}
+	}
+}
+
+// TestExchangeHook: an Exchange hook replaces golang.org/x/oauth2's token
+// request; what it returns is shown like oauth2's answer, its refusals too.
+func TestExchangeHook(t *testing.T) {
+	tok := (&oauth2.Token{AccessToken: accessToken, RefreshToken: refreshToken, ExpiresIn: 7200}).
+		WithExtra(map[string]any{"scope": "oms", "userId": "usr_1", "refreshTokenExpireIn": int64(2592000)})
+	tests := []struct {
+		name     string
+		answer   func() (*oauth2.Token, error)
+		status   int
+		contains []string
+		excludes []string
+		apiCall  bool
+	}{
+		{
+			name:   "token",
+			answer: func() (*oauth2.Token, error) { return tok, nil },
+			status: http.StatusOK,
+			contains: []string{
+				"<h1>The store is connected</h1>", "<code>ska_AbCd…</code>", "<code>skr_ZyXw…</code>",
+				"<dt>Token type</dt><dd>not given</dd>", "<code>oms</code>",
+				"<dt><code>userId</code></dt><dd><code>usr_1</code></dd>",
+				"<dt><code>refreshTokenExpireIn</code></dt><dd><code>2592000</code></dd>",
+				"<dt><code>app_id</code></dt><dd><code>app_example</code></dd>",
+			},
+			excludes: []string{accessToken, refreshToken},
+			apiCall:  true,
+		},
+		{
+			name: "refused",
+			answer: func() (*oauth2.Token, error) {
+				return nil, &oauth2.RetrieveError{ErrorCode: "invalid_grant", ErrorDescription: "the code was used"}
+			},
+			status:   http.StatusBadGateway,
+			contains: []string{"The token endpoint refused the code", "<code>invalid_grant</code>", "the code was used"},
+		},
+		{
+			name:     "failed",
+			answer:   func() (*oauth2.Token, error) { return nil, errors.New("connection refused") },
+			status:   http.StatusBadGateway,
+			contains: []string{"The token endpoint could not be used"},
+			excludes: []string{"connection refused"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			as := newAuthServer(t)
+			var gotCode, gotVerifier string
+			calls := 0
+			app := newApp(t, as, func(c *Config) {
+				c.APIPath = "/me"
+				c.TokenFields = []string{"userId", "refreshTokenExpireIn"}
+				c.Exchange = func(ctx context.Context, code, verifier string) (*oauth2.Token, error) {
+					if ctx == nil {
+						t.Error("the hook got no context")
+					}
+					as.mu.Lock()
+					defer as.mu.Unlock()
+					calls++
+					gotCode, gotVerifier = code, verifier
+					return tt.answer()
+				}
+			})
+			resp, body := browse(t, app)
+			if resp.StatusCode != tt.status {
+				t.Errorf("status = %d, want %d; page:\n%s", resp.StatusCode, tt.status, body)
+			}
+			for _, s := range tt.contains {
+				if !strings.Contains(body, s) {
+					t.Errorf("the page lacks %q:\n%s", s, body)
+				}
+			}
+			for _, s := range tt.excludes {
+				if strings.Contains(body, s) {
+					t.Errorf("the page shows %q", s)
+				}
+			}
+			if as.calls() != 0 {
+				t.Errorf("oauth2 made %d token requests beside the hook", as.calls())
+			}
+			as.mu.Lock()
+			defer as.mu.Unlock()
+			sum := sha256.Sum256([]byte(gotVerifier))
+			if calls != 1 || gotCode != theCode || base64.RawURLEncoding.EncodeToString(sum[:]) != as.authorize.Get("code_challenge") {
+				t.Errorf("the hook got %d calls, code %q and verifier %q (challenge %q)", calls, gotCode, gotVerifier, as.authorize.Get("code_challenge"))
+			}
+			if (as.apiHeader != "") != tt.apiCall {
+				t.Errorf("API called: %v, want %v", as.apiHeader != "", tt.apiCall)
+			}
+		})
+	}
+}
+
+// TestAuthParams: a platform's own names for the authorization request's
+// parameters replace the RFC's.
+func TestAuthParams(t *testing.T) {
+	h := New(Config{
+		BasePath: "/example/hypersku", ClientID: clientID, AuthURL: "https://storekey.example/application/auth?x=1",
+		RedirectURL: "https://partner.example/example/hypersku/callback", Scopes: []string{"oms"},
+		AuthParams: map[string]string{"client_id": "clientId", "redirect_uri": "redirectUri", "response_type": "responseType", "absent": "x"},
+	})
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest("GET", "/example/hypersku/start", nil))
+	loc, err := url.Parse(w.Header().Get("Location"))
+	if err != nil || w.Code != http.StatusFound {
+		t.Fatalf("status %d, Location %q: %v", w.Code, w.Header().Get("Location"), err)
+	}
+	if loc.Path != "/application/auth" {
+		t.Errorf("path = %s", loc.Path)
+	}
+	q := loc.Query()
+	var names []string
+	for k := range q {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	want := []string{"clientId", "code_challenge", "code_challenge_method", "redirectUri", "responseType", "scope", "state", "x"}
+	if diff := cmp.Diff(want, names); diff != "" {
+		t.Errorf("parameters (-want +got):\n%s", diff)
+	}
+	if q.Get("clientId") != clientID || q.Get("redirectUri") != "https://partner.example/example/hypersku/callback" || q.Get("responseType") != "code" {
+		t.Errorf("query %v", q)
+	}
+}
+
+// TestNestedApps: two apps, one mounted inside the other's path, share a
+// browser. Each callback finds its own flow among the cookies it is sent.
+func TestNestedApps(t *testing.T) {
+	as := newAuthServer(t)
+	mux := http.NewServeMux()
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	for _, base := range []string{"/example", "/example/hike"} {
+		mux.Handle(base+"/", New(Config{
+			BasePath: base, ClientID: clientID, ClientSecret: clientSecret,
+			AuthURL: as.URL + "/oauth/authorize", TokenURL: as.URL + "/oauth/token", APIBase: as.URL + "/api/v1",
+			RedirectURL: CallbackURL(srv.URL, base), HTTPClient: as.Client(), Title: "App at " + base,
+			Logger: slog.New(slog.DiscardHandler),
+		}))
+	}
+	jar, _ := cookiejar.New(nil)
+	stop := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	follow := &http.Client{Jar: jar}
+
+	// The outer app's flow starts and waits at the authorization server.
+	resp, _ := get(t, stop, srv.URL+"/example/start")
+	outer := resp.Header.Get("Location")
+	if resp.StatusCode != http.StatusFound || outer == "" {
+		t.Fatalf("outer start: %d %q", resp.StatusCode, outer)
+	}
+	// The inner app's flow runs to the end with both cookies around.
+	resp, body := get(t, follow, srv.URL+"/example/hike/start")
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "The store is connected") || !strings.Contains(body, "App at /example/hike") {
+		t.Fatalf("inner flow: %d\n%s", resp.StatusCode, body)
+	}
+	// The outer one finishes as well.
+	resp, body = get(t, follow, outer)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "The store is connected") || !strings.Contains(body, "App at /example<") {
+		t.Fatalf("outer flow: %d\n%s", resp.StatusCode, body)
+	}
+	if n := as.calls(); n != 2 {
+		t.Errorf("%d token requests, want 2", n)
+	}
+}
+
+// TestLandingDialect: the landing page describes the scopes from the
+// configured catalog and names the API request the app will make.
+func TestLandingDialect(t *testing.T) {
+	as := newAuthServer(t)
+	app := newApp(t, as, func(c *Config) {
+		c.Scopes = []string{"all"}
+		c.Catalog = oauth.ScopeCatalog{{Name: "all", Description: "Every scope the app is registered for"}}
+		c.APIPath = "/me"
+		c.TokenHeader = "X-Access-Token"
+	})
+	_, body := get(t, app.Client(), app.URL+"/example/")
+	for _, want := range []string{
+		"<code>all</code>: Every scope the app is registered for",
+		"/api/v1/me</code> with <code>X-Access-Token</code>",
+		"and shows what it answers.",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the page lacks %q:\n%s", want, body)
 		}
 	}
 }
