@@ -88,7 +88,7 @@ func do(c *http.Client, req *http.Request, stepName string, buf *bytes.Buffer) (
 	}
 	buf.Reset()
 	_, err = buf.ReadFrom(resp.Body)
-	resp.Body.Close()
+	_ = resp.Body.Close() // the body was read whole; a close error changes nothing
 	if err != nil {
 		return response{}, &Error{Step: stepName, Code: "transport", Detail: "read body: " + err.Error()}
 	}

@@ -18,11 +18,11 @@ func ReadRSS(pid int) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("bench: read memory of process %d: %w", pid, err)
 	}
-	return parseVmRSS(b)
+	return parseVMRSS(b)
 }
 
-// parseVmRSS reads the "VmRSS:    12345 kB" line of a /proc status file.
-func parseVmRSS(status []byte) (int64, error) {
+// parseVMRSS reads the "VmRSS:    12345 kB" line of a /proc status file.
+func parseVMRSS(status []byte) (int64, error) {
 	sc := bufio.NewScanner(bytes.NewReader(status))
 	for sc.Scan() {
 		rest, ok := bytes.CutPrefix(sc.Bytes(), []byte("VmRSS:"))

@@ -19,9 +19,9 @@ func TestParseVmRSS(t *testing.T) {
 		{"bad number", "VmRSS:\t x kB\n", 0, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := parseVmRSS([]byte(tc.status))
+			got, err := parseVMRSS([]byte(tc.status))
 			if (err == nil) != tc.ok || got != tc.want {
-				t.Fatalf("parseVmRSS = %d, %v; want %d, ok=%v", got, err, tc.want, tc.ok)
+				t.Fatalf("parseVMRSS = %d, %v; want %d, ok=%v", got, err, tc.want, tc.ok)
 			}
 		})
 	}

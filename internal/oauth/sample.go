@@ -5,9 +5,9 @@ import (
 	"time"
 )
 
-// Product, Customer and Order are the records of the sample commerce API, the
-// resource-server half that Storekey ships so that a platform (and the demo)
-// can see a token at work. Money is in minor units.
+// Product is a record of the sample commerce API, the resource-server half
+// that Storekey ships so that a platform (and the demo) can see a token at
+// work, with Customer and Order. Money is in minor units.
 type Product struct {
 	ID         string    `json:"id"`
 	StoreID    string    `json:"store_id"`

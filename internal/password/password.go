@@ -148,7 +148,7 @@ func decode(encoded string) (Params, []byte, []byte, error) {
 	if err != nil || len(key) < minKey || len(key) > maxKey {
 		return p, nil, nil, ErrMalformed
 	}
-	threads, saltLen, keyLen := uint8(vals[2]), uint32(len(salt)), uint32(len(key)) //nolint:gosec // G115: all three were bounded above
+	threads, saltLen, keyLen := uint8(vals[2]), uint32(len(salt)), uint32(len(key))
 	p = Params{Memory: vals[0], Time: vals[1], Threads: threads, SaltLen: saltLen, KeyLen: keyLen}
 	if p.check() != nil {
 		return Params{}, nil, nil, ErrMalformed
