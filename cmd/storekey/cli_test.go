@@ -661,6 +661,7 @@ func TestLoadConfigFile(t *testing.T) {
 			{Name: "write_products", Description: "Change your products"},
 		},
 		Profiles: []string{"hike", "hubrise"},
+		Webhooks: Webhooks{Deliver: false, AllowPrivate: true},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("loadConfig(%s) (-want +got):\n%s", path, diff)
@@ -1017,8 +1018,14 @@ func TestServe(t *testing.T) {
 		if err := json.Unmarshal([]byte(out), &apps); err != nil {
 			t.Fatal(err)
 		}
-		if len(apps) != 1 || apps[0].ClientID != demoAppID {
-			t.Errorf("after two starts the demo database has apps %+v, want only %s", apps, demoAppID)
+		var ids []string
+		for _, a := range apps {
+			ids = append(ids, a.ClientID)
+		}
+		slices.Sort(ids)
+		want := []string{"app_demo_example", "app_demo_hiboutik", "app_demo_hike", "app_demo_hubrise", "app_demo_hypersku", "app_demo_storehippo"}
+		if !slices.Equal(ids, want) {
+			t.Errorf("after two starts the demo database has apps %v, want one per profile %v", ids, want)
 		}
 	})
 }

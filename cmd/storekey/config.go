@@ -50,6 +50,18 @@ type Config struct {
 	// Profiles enables platforms' dialects beside the standard one:
 	// hike, storehippo, hubrise, hiboutik, hypersku.
 	Profiles []string `yaml:"profiles"`
+
+	Webhooks Webhooks `yaml:"webhooks"`
+}
+
+// Webhooks configures the delivery of partners' webhooks.
+type Webhooks struct {
+	// Deliver runs the outbox worker in this process (default true); turn
+	// it off to leave delivery to other processes.
+	Deliver bool `yaml:"deliver"`
+	// AllowPrivate lets webhooks go to loopback and private addresses:
+	// development only (it opens the server's network to partners' URLs).
+	AllowPrivate bool `yaml:"allow_private"`
 }
 
 // RateLimit bounds the machine endpoints per client and address.
@@ -109,6 +121,7 @@ func defaultConfig() Config {
 		SecretGrace:        Duration(24 * time.Hour),
 		RateLimit:          RateLimit{TokenPerSecond: 50, TokenBurst: 100},
 		Login:              Login{MaxFailures: 10, Window: Duration(15 * time.Minute)},
+		Webhooks:           Webhooks{Deliver: true},
 	}
 }
 

@@ -74,6 +74,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		storeCmd(e),
 		tokenCmd(e),
 		benchCmd(e),
+		auditCmd(e),
 		&cobra.Command{
 			Use:   "version",
 			Short: "Print the version",

@@ -16,11 +16,13 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/storekey/storekey/internal/api"
+	"github.com/storekey/storekey/internal/audit"
 	"github.com/storekey/storekey/internal/oauth"
 	"github.com/storekey/storekey/internal/profile"
 	"github.com/storekey/storekey/internal/server"
 	"github.com/storekey/storekey/internal/store"
 	"github.com/storekey/storekey/internal/web"
+	"github.com/storekey/storekey/internal/webhook"
 )
 
 func serveCmd(e *env) *cobra.Command {
@@ -62,9 +64,15 @@ type instance struct {
 	svc *oauth.Service
 	// profiles are the enabled dialects, standard first.
 	profiles []*profile.Profile
+	sealer   *oauth.Sealer   // seals the secrets that sign webhooks
+	audit    *audit.Recorder // writes the service's events to the audit trail
 }
 
-func (in *instance) Close() error { return in.db.Close() }
+// Close writes the queued audit records and closes the database.
+func (in *instance) Close() error {
+	in.audit.Close()
+	return in.db.Close()
+}
 
 func newLogger(cfg Config, e *env) *slog.Logger {
 	var level slog.Level
@@ -105,7 +113,14 @@ func open(ctx context.Context, e *env, cfg Config) (*instance, error) {
 		return nil, fmt.Errorf("config: profiles: %w", err)
 	}
 	svc.SetDialects(profile.Dialects(profiles))
-	return &instance{cfg: cfg, log: log, db: db, svc: svc, profiles: profiles}, nil
+	sealer, err := oauth.NewSealer(keys)
+	if err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	rec := audit.New(db, db, log)
+	svc.SetRecorder(oauth.Recorders{rec, webhook.Notifier{Outbox: db}})
+	return &instance{cfg: cfg, log: log, db: db, svc: svc, profiles: profiles, sealer: sealer, audit: rec}, nil
 }
 
 // serverKeys returns the configured keys, or else the one kept in the
@@ -152,6 +167,10 @@ func (in *instance) handler(mounts map[string]http.Handler, links []web.Link) ht
 		LoginWindow:   time.Duration(cfg.Login.Window),
 		Links:         links,
 		Profiles:      in.profiles,
+		Portal: &web.Portal{
+			Partners: in.db, Audit: in.db, Outbox: in.db, Sealer: in.sealer,
+			SecretGrace: time.Duration(cfg.SecretGrace),
+		},
 	})
 	var headers []string
 	for _, p := range in.profiles {
@@ -201,6 +220,13 @@ func serve(ctx context.Context, e *env, cfg Config, setup func(context.Context, 
 	watch, stopWatch := context.WithCancel(ctx)
 	defer stopWatch()
 	go in.svc.WatchRevocations(watch, 100*time.Millisecond)
+	if cfg.Webhooks.Deliver {
+		// Stopped, and its attempts in flight recorded, before the
+		// database closes.
+		done := make(chan struct{})
+		go func() { defer close(done); in.webhookWorker().Run(watch) }()
+		defer func() { stopWatch(); <-done }()
+	}
 	in.log.Info("storekey listening", "addr", ln.Addr().String(), "issuer", cfg.Issuer, "database", redactDSN(cfg.Database), "version", version)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -219,6 +245,15 @@ func serve(ctx context.Context, e *env, cfg Config, setup func(context.Context, 
 	}
 	in.log.Info("storekey stopped")
 	return nil
+}
+
+// webhookWorker is the outbox worker of the instance.
+func (in *instance) webhookWorker() *webhook.Worker {
+	return webhook.New(in.db, in.db, in.sealer, webhook.Options{
+		Logger:       in.log,
+		Audit:        in.db,
+		AllowPrivate: in.cfg.Webhooks.AllowPrivate,
+	})
 }
 
 // redactDSN hides a PostgreSQL URL's password in logs.

@@ -100,10 +100,14 @@ func (db *DB) UpdateApp(ctx context.Context, a *oauth.App) error {
 }
 
 // DeleteApp deletes an app with its codes, grants and tokens (the foreign
-// keys cascade), and logs a revocation of the app, in one transaction;
+// keys cascade), and logs a revocation of the app, in one transaction with
+// the app.uninstalled webhooks to every store it was installed on;
 // oauth.ErrNotFound if it does not exist.
 func (db *DB) DeleteApp(ctx context.Context, id string, now time.Time) error {
 	return fail("delete app "+id, db.tx(ctx, func(tx handle) error {
+		if err := db.appDeleting(ctx, tx, id, now); err != nil {
+			return err
+		}
 		if err := mustAffect(tx.ExecContext(ctx, `DELETE FROM apps WHERE id = $1`, id)); err != nil {
 			return err
 		}

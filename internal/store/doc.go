@@ -9,6 +9,12 @@
 // alike on both (value.go): times as microseconds since the epoch, scopes as
 // space-joined text.
 //
+// It also implements oauth.PartnerStorage, oauth.AuditLog and oauth.Outbox:
+// partner accounts, logos, the append-only audit trail, and the webhook
+// outbox, whose rows RevokeGrant, RevokeGrants and DeleteApp write in the
+// same transaction as the change they announce. storetest.RunPortal is
+// their suite.
+//
 // The rules the core relies on, single use of a code and single rotation of
 // a grant's generation, are conditional updates that only one transaction
 // can win; every other gets oauth.ErrConflict and writes nothing. The

@@ -181,7 +181,8 @@ func (db *DB) MarkGrantUsed(ctx context.Context, grantID string, gen int64, now 
 }
 
 // RevokeGrant revokes a grant, and so every token issued under it, and logs
-// the revocation, in one transaction. Revoking a revoked grant is not an
+// the revocation, in one transaction, with the app.uninstalled webhook if
+// it was the app's last active grant on the store. Revoking a revoked grant is not an
 // error and logs nothing; oauth.ErrNotFound if there is no such grant.
 func (db *DB) RevokeGrant(ctx context.Context, id string, now time.Time) error {
 	return fail("revoke grant "+id, db.tx(ctx, func(tx handle) error {
@@ -196,13 +197,16 @@ func (db *DB) RevokeGrant(ctx context.Context, id string, now time.Time) error {
 			var one int
 			return tx.QueryRowContext(ctx, `SELECT 1 FROM grants WHERE id = $1`, id).Scan(&one)
 		}
+		if err := db.grantRevoked(ctx, tx, id, now); err != nil {
+			return err
+		}
 		return db.logRevocation(ctx, tx, oauth.Revocation{GrantID: id, At: now})
 	}))
 }
 
 // RevokeGrants revokes every active grant of an app on a store (an
-// uninstall), logging each, in one transaction, and returns how many it
-// revoked.
+// uninstall), logging each and enqueueing the app.uninstalled webhook, in
+// one transaction, and returns how many it revoked.
 func (db *DB) RevokeGrants(ctx context.Context, appID, storeID string, now time.Time) (int, error) {
 	var n int
 	err := db.tx(ctx, func(tx handle) error {
@@ -212,6 +216,11 @@ func (db *DB) RevokeGrants(ctx context.Context, appID, storeID string, now time.
 		ids, err := collect(rows, err, func(r *sql.Rows, id *string) error { return r.Scan(id) })
 		if err != nil {
 			return err
+		}
+		if len(ids) > 0 {
+			if err := db.enqueueUninstalled(ctx, tx, appID, storeID, "uninstalled", now); err != nil {
+				return err
+			}
 		}
 		// Log in id order, so that the log reads the same on every run.
 		slices.Sort(ids)

@@ -32,6 +32,9 @@ type Options struct {
 	// Profiles are the enabled dialects: their authorization paths are
 	// served here with their parameter names. Standard is always there.
 	Profiles []*profile.Profile
+	// Portal, when set, serves the partner dashboard (/partners/) and the
+	// merchant's app pages (/account/), and audits sign-ins.
+	Portal *Portal
 	// ClientIP returns the address sign-in throttling counts by. The default
 	// is the host of RemoteAddr (the /64 network for IPv6); set it when a
 	// trusted proxy forwards the client's address.
@@ -104,10 +107,11 @@ func New(svc *oauth.Service, st oauth.Storage, opts Options) *Handler {
 	mux.HandleFunc("GET /{$}", h.home)
 	h.mountAuthorize(mux)
 	mux.HandleFunc("GET /login", h.loginPage)
-	mux.HandleFunc("POST /login", h.login)
+	mux.Handle("POST /login", h.auditSignIn(http.HandlerFunc(h.login)))
 	mux.HandleFunc("POST /logout", h.logout)
 	mux.HandleFunc("POST /signup", h.signup)
 	mux.HandleFunc("GET /assets/{name}", serveAsset)
+	h.mountPortal(mux)
 
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -116,7 +120,7 @@ func New(svc *oauth.Service, st oauth.Storage, opts Options) *Handler {
 			Text:    "This form was sent from another site. Go back to the page, reload it and try again.",
 		})
 	}))
-	h.next = cop.Handler(mux)
+	h.next = h.requestActor(cop.Handler(mux))
 	return h
 }
 
@@ -144,9 +148,10 @@ func (h *Handler) now() time.Time { return h.opts.Now().UTC().Truncate(time.Micr
 
 // base is what the layout shows on every page.
 type base struct {
-	Brand string
-	User  *oauth.User
-	Path  string // the current page, where signing out returns to
+	Brand   string
+	User    *oauth.User
+	Partner *oauth.Partner // on the partner dashboard's pages
+	Path    string         // the current page, where signing out returns to
 }
 
 func (h *Handler) base(r *http.Request, u *oauth.User) base {
