@@ -184,6 +184,11 @@ func appCmd(e *env) *cobra.Command {
 				if err := db.CreateApp(ctx, a); err != nil {
 					return err
 				}
+				if secret != "" {
+					if err := sealSigningSecret(ctx, cfg, db, a.ID, secret, false, 0); err != nil {
+						return err
+					}
+				}
 				if e.json {
 					return printJSON(e.stdout, toAppJSON(a, secret))
 				}
@@ -287,6 +292,9 @@ func appCmd(e *env) *cobra.Command {
 				if err := db.UpdateApp(ctx, a); err != nil {
 					return err
 				}
+				if err := sealSigningSecret(ctx, cfg, db, a.ID, secret, true, g); err != nil {
+					return err
+				}
 				if e.json {
 					return printJSON(e.stdout, map[string]string{"client_id": a.ID, "client_secret": secret, "previous_secret_valid_until": a.PrevExpires.Format(time.RFC3339)})
 				}
@@ -319,6 +327,29 @@ func appCmd(e *env) *cobra.Command {
 	}
 	c.AddCommand(create, list, show, rotate, del)
 	return c
+}
+
+// sealSigningSecret keeps a sealed copy of a new client secret, which signs
+// the app's webhooks; rotated, the previous one signs beside it for grace.
+func sealSigningSecret(ctx context.Context, cfg Config, db *store.DB, appID, secret string, rotated bool, grace time.Duration) error {
+	keys, err := serverKeys(ctx, cfg, db)
+	if err != nil {
+		return err
+	}
+	sealer, err := oauth.NewSealer(keys)
+	if err != nil {
+		return err
+	}
+	var prev *oauth.SigningSecret
+	if rotated {
+		if prev, err = db.SigningSecret(ctx, appID); errors.Is(err, oauth.ErrNotFound) {
+			prev, err = nil, nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return db.SetSigningSecret(ctx, oauth.NewSigningSecret(sealer, appID, secret, prev, grace, now()))
 }
 
 func findApp(ctx context.Context, db *store.DB, id string) (*oauth.App, error) {

@@ -119,7 +119,7 @@ func open(ctx context.Context, e *env, cfg Config) (*instance, error) {
 		return nil, err
 	}
 	rec := audit.New(db, db, log)
-	svc.SetRecorder(oauth.Recorders{rec, webhook.Notifier{Outbox: db}})
+	svc.SetRecorder(rec)
 	return &instance{cfg: cfg, log: log, db: db, svc: svc, profiles: profiles, sealer: sealer, audit: rec}, nil
 }
 

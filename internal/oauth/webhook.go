@@ -138,6 +138,17 @@ type SigningSecret struct {
 // SigningLabel is the label sealed signing secrets are bound to.
 func SigningLabel(appID string) string { return "webhook-secret:" + appID }
 
+// NewSigningSecret seals an app's new client secret for signing its
+// webhooks; prev, when not nil, is the record being replaced, whose current
+// secret keeps signing beside the new one for grace.
+func NewSigningSecret(s *Sealer, appID, secret string, prev *SigningSecret, grace time.Duration, now time.Time) *SigningSecret {
+	out := &SigningSecret{AppID: appID, Current: s.Seal([]byte(secret), SigningLabel(appID)), UpdatedAt: now}
+	if prev != nil {
+		out.Previous, out.PrevExpires = prev.Current, now.Add(grace)
+	}
+	return out
+}
+
 // AttemptResult is the outcome of one delivery attempt.
 type AttemptResult struct {
 	At        time.Time
@@ -170,11 +181,6 @@ type Outbox interface {
 	// PruneDeliveries deletes deliveries that ended before the time, and
 	// the signing secrets of deleted apps that no pending delivery needs.
 	PruneDeliveries(ctx context.Context, before time.Time) error
-
-	// EnqueueScopeChange is told of a new grant: if its app already had an
-	// active grant on the store with other scopes, it enqueues
-	// grant.scopes_changed.
-	EnqueueScopeChange(ctx context.Context, grantID string, now time.Time) error
 
 	// SetSigningSecret stores an app's sealed signing secret.
 	SetSigningSecret(ctx context.Context, s *SigningSecret) error

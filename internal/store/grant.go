@@ -64,7 +64,12 @@ func (db *DB) RedeemCode(ctx context.Context, codeHash []byte, now time.Time, g 
 		if err := insertGrant(ctx, tx, g); err != nil {
 			return err
 		}
-		return insertTokens(ctx, tx, tokens)
+		if err := insertTokens(ctx, tx, tokens); err != nil {
+			return err
+		}
+		// The app's partner hears of a change of scopes on the store in the
+		// same transaction (grant.scopes_changed), so that no crash loses it.
+		return db.enqueueScopeChange(ctx, tx, g.ID, now)
 	}))
 }
 

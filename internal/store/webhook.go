@@ -155,29 +155,9 @@ func (db *DB) SigningSecret(ctx context.Context, appID string) (*oauth.SigningSe
 	return &s, nil
 }
 
-// EnqueueScopeChange is called after a grant is created: if the app
-// already had an active grant on the store with other scopes, it enqueues
-// grant.scopes_changed.
-func (db *DB) EnqueueScopeChange(ctx context.Context, grantID string, now time.Time) error {
-	// Most new grants are first installations, or apps without a webhook:
-	// find that out with a read, and write nothing.
-	var others int
-	err := db.rd.QueryRowContext(ctx, `SELECT count(*) FROM grants n
-		JOIN apps a ON a.id = n.app_id AND a.webhook_url <> ''
-		JOIN grants g ON g.app_id = n.app_id AND g.store_id = n.store_id AND g.id <> n.id
-			AND g.revoked_at IS NULL AND g.scopes <> n.scopes
-		WHERE n.id = $1`, grantID).Scan(&others)
-	if err != nil || others == 0 {
-		return fail("enqueue scope change", err)
-	}
-	return fail("enqueue scope change", db.tx(ctx, func(tx handle) error {
-		return db.enqueueScopeChange(ctx, tx, grantID, now)
-	}))
-}
-
 // enqueueScopeChange compares a new grant with the newest other active
-// grant of its app on its store, within tx, so that RedeemCode can call it
-// in its own transaction.
+// grant of its app on its store, within RedeemCode's transaction, and
+// enqueues grant.scopes_changed if the scopes differ.
 func (db *DB) enqueueScopeChange(ctx context.Context, tx handle, grantID string, now time.Time) error {
 	g, err := scanGrant(tx.QueryRowContext(ctx, `SELECT `+grantColumns+` FROM grants WHERE id = $1`, grantID))
 	if errors.Is(err, sql.ErrNoRows) {

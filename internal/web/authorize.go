@@ -358,7 +358,7 @@ type consentView struct {
 
 func (h *Handler) consent(w http.ResponseWriter, r *http.Request, status int, v consentView, a *oauth.Authorization) {
 	v.App = a.App
-	if l := a.App.LogoURL; strings.HasPrefix(l, "https://") || strings.HasPrefix(l, "data:image/png;base64,") || strings.HasPrefix(l, "data:image/jpeg;base64,") {
+	if l := a.App.LogoURL; strings.HasPrefix(l, "https://") || strings.HasPrefix(l, "/logos/") || strings.HasPrefix(l, "data:image/png;base64,") || strings.HasPrefix(l, "data:image/jpeg;base64,") {
 		v.Logo = template.URL(l) // #nosec G203 -- https, or a data URL of a checked PNG or JPEG image
 	}
 	v.Action = r.URL.Path

@@ -447,12 +447,7 @@ func clientType(a *oauth.App) string {
 // webhooks; prev is the secret being retired, if any.
 func (h *Handler) sealSecret(ctx context.Context, appID, secret string, prev *oauth.SigningSecret, now time.Time) error {
 	p := h.opts.Portal
-	label := oauth.SigningLabel(appID)
-	s := &oauth.SigningSecret{AppID: appID, Current: p.Sealer.Seal([]byte(secret), label), UpdatedAt: now}
-	if prev != nil {
-		s.Previous, s.PrevExpires = prev.Current, now.Add(p.SecretGrace)
-	}
-	return p.Outbox.SetSigningSecret(ctx, s)
+	return p.Outbox.SetSigningSecret(ctx, oauth.NewSigningSecret(p.Sealer, appID, secret, prev, p.SecretGrace, now))
 }
 
 type secretView struct {

@@ -270,9 +270,8 @@ func testOutboxDeleteApp(t *testing.T, s Portal) {
 
 func testOutboxScopeChange(t *testing.T, s Portal) {
 	ctx := t.Context()
-	f, g1 := webhookFixture(t, s)
+	f, _ := webhookFixture(t, s)
 	// The first grant is an installation, not a change.
-	noErr(t, "EnqueueScopeChange", s.EnqueueScopeChange(ctx, g1.ID, t0))
 	if n := len(pending(t, s, f.app.ID)); n != 0 {
 		t.Fatalf("first grant: %d deliveries", n)
 	}
@@ -280,22 +279,20 @@ func testOutboxScopeChange(t *testing.T, s Portal) {
 	g2 := f.grant("g2")
 	g2.CreatedAt = t0.Add(time.Minute)
 	noErr(t, "RedeemCode", s.RedeemCode(ctx, same.Hash, t0, g2, f.tokens(g2, 1, "", t0)))
-	noErr(t, "EnqueueScopeChange", s.EnqueueScopeChange(ctx, g2.ID, t0))
 	if n := len(pending(t, s, f.app.ID)); n != 0 {
 		t.Fatalf("same scopes: %d deliveries", n)
 	}
 	more := f.newCode(t, "more")
 	g3 := f.grant("g3")
 	g3.Scopes, g3.CreatedAt = oauth.NewScopes("read_products", "write_orders"), t0.Add(2*time.Minute)
-	noErr(t, "RedeemCode", s.RedeemCode(ctx, more.Hash, t0, g3, f.tokens(g3, 1, "", t0)))
-	noErr(t, "EnqueueScopeChange", s.EnqueueScopeChange(ctx, g3.ID, t0.Add(2*time.Minute)))
+	// RedeemCode itself enqueues the change, in its own transaction.
+	noErr(t, "RedeemCode", s.RedeemCode(ctx, more.Hash, t0.Add(2*time.Minute), g3, f.tokens(g3, 1, "", t0)))
 	ds := pending(t, s, f.app.ID)
 	if len(ds) != 1 || ds[0].Event != oauth.WebhookScopesChanged {
 		t.Fatalf("scopes changed: %+v", ds)
 	}
 	want := fmt.Sprintf(`{"id":%q,"event":"grant.scopes_changed","timestamp":"2026-03-14T15:11:26Z","app_id":"app1","store":{"id":"s1","slug":"adas-shop","name":"Ada's Shop"},"data":{"grant_id":"g3","previous_scopes":"read_products","scopes":"read_products write_orders"}}`, ds[0].ID)
 	diff(t, "payload", string(ds[0].Payload), want)
-	noErr(t, "EnqueueScopeChange of an unknown grant", s.EnqueueScopeChange(ctx, "nope", t0))
 }
 
 func testOutboxClaimLease(t *testing.T, s Portal) {
