@@ -130,7 +130,7 @@ func defaultConfig() Config {
 func loadConfig(path string, getenv func(string) string) (Config, error) {
 	cfg := defaultConfig()
 	if path != "" {
-		b, err := os.ReadFile(path)
+		b, err := os.ReadFile(path) //nolint:gosec // G304: the operator names the config file
 		if err != nil {
 			return cfg, fmt.Errorf("config: %w", err)
 		}

@@ -22,7 +22,7 @@ var benchT0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 func benchHash(prefix byte, i int64) []byte {
 	h := make([]byte, 32)
 	h[0] = prefix
-	binary.BigEndian.PutUint64(h[24:], uint64(i)) //nolint:gosec // G115: i is a non-negative counter
+	binary.BigEndian.PutUint64(h[24:], uint64(i))
 	return h
 }
 

@@ -177,7 +177,7 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, pag
 	hd.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
 	if r.Method != http.MethodHead {
-		_, _ = w.Write(body)
+		_, _ = w.Write(body) //nolint:gosec // G705: body is rendered by html/template, which escapes
 	}
 }
 
