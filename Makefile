@@ -17,8 +17,9 @@ run: ## run the server on embedded SQLite
 demo: ## run the demo (seeded merchant, store and example app)
 	$(GO) run ./cmd/storekey demo
 
-test: ## the whole suite: vet, tests with -race on SQLite, PostgreSQL and Chromium, then each fuzz target briefly
+test: ## the whole suite: vet, lint, tests with -race on SQLite, PostgreSQL and Chromium, then each fuzz target briefly
 	$(GO) vet $(PKGS)
+	$(MAKE) lint
 	$(GO) test -race -count=1 -timeout 20m $(PKGS)
 	$(MAKE) fuzz
 
