@@ -19,10 +19,7 @@ package dbtest
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
-	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -119,38 +116,9 @@ func RequirePostgres(t testing.TB) {
 // with everything in it when the test ends.
 func OpenPostgres(t testing.TB) *store.DB {
 	t.Helper()
-	RequirePostgres(t)
-	u, err := url.Parse(PostgresDSN())
-	if err != nil {
-		t.Fatalf("dbtest: STOREKEY_TEST_POSTGRES: %v", err)
-	}
-	var b [8]byte
-	_, _ = rand.Read(b[:])
-	schema := "sk_test_" + hex.EncodeToString(b[:])
-
-	admin := func(stmt string) error {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		db, err := sql.Open("pgx", u.String())
-		if err != nil {
-			return err
-		}
-		_, err = db.ExecContext(ctx, stmt)
-		return errors.Join(err, db.Close())
-	}
-	if err := admin(`CREATE SCHEMA ` + schema); err != nil {
-		t.Fatalf("dbtest: create schema: %v", err)
-	}
-	// Registered before open's cleanup, so it runs after the store is closed.
-	t.Cleanup(func() {
-		if err := admin(`DROP SCHEMA ` + schema + ` CASCADE`); err != nil {
-			t.Errorf("dbtest: drop schema %s: %v", schema, err)
-		}
-	})
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return open(t, u.String())
+	// The schema's cleanup is registered before open's, so it runs after
+	// the store is closed.
+	return open(t, PostgresSchema(t))
 }
 
 func redact(dsn string) string {
