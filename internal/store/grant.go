@@ -69,7 +69,7 @@ func (db *DB) RedeemCode(ctx context.Context, codeHash []byte, now time.Time, g 
 		}
 		// The app's partner hears of a change of scopes on the store in the
 		// same transaction (grant.scopes_changed), so that no crash loses it.
-		return db.enqueueScopeChange(ctx, tx, g.ID, now)
+		return db.enqueueScopeChange(ctx, tx, g, now)
 	}))
 }
 

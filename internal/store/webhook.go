@@ -158,18 +158,13 @@ func (db *DB) SigningSecret(ctx context.Context, appID string) (*oauth.SigningSe
 // enqueueScopeChange compares a new grant with the newest other active
 // grant of its app on its store, within RedeemCode's transaction, and
 // enqueues grant.scopes_changed if the scopes differ.
-func (db *DB) enqueueScopeChange(ctx context.Context, tx handle, grantID string, now time.Time) error {
-	g, err := scanGrant(tx.QueryRowContext(ctx, `SELECT `+grantColumns+` FROM grants WHERE id = $1`, grantID))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
+func (db *DB) enqueueScopeChange(ctx context.Context, tx handle, g *oauth.Grant, now time.Time) error {
+	// One read, on the code exchange's hot path: the newest other active
+	// grant of the app on the store, if the app has a webhook at all.
 	var prev oauth.Scopes
-	err = tx.QueryRowContext(ctx, `SELECT scopes FROM grants
-		WHERE app_id = $1 AND store_id = $2 AND id <> $3 AND revoked_at IS NULL
-		ORDER BY created_at DESC, id DESC LIMIT 1`, g.AppID, g.StoreID, g.ID).Scan(scopes(&prev))
+	err := tx.QueryRowContext(ctx, `SELECT g.scopes FROM grants g JOIN apps a ON a.id = g.app_id
+		WHERE g.app_id = $1 AND g.store_id = $2 AND g.id <> $3 AND g.revoked_at IS NULL AND a.webhook_url <> ''
+		ORDER BY g.created_at DESC, g.id DESC LIMIT 1`, g.AppID, g.StoreID, g.ID).Scan(scopes(&prev))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil // a first installation, not a change
 	}
