@@ -39,7 +39,8 @@ type DB struct {
 	r       *sql.DB // reads outside transactions; == w on PostgreSQL
 	wr, rd  handle  // w and r, through prepared statements on SQLite
 	dialect string
-	commit  *committer // SQLite's group commit; nil on PostgreSQL
+	commit  *committer    // SQLite's group commit; nil on PostgreSQL
+	ckpt    *checkpointer // SQLite's log checkpoints; nil on PostgreSQL and in memory
 }
 
 func newDB(dialect string, w, r *sql.DB) *DB {
@@ -131,7 +132,7 @@ func openSQLite(dsn string) (*DB, error) {
 	// deferred transaction that reads first and then writes would have to
 	// upgrade its lock, and SQLite answers a failed upgrade with SQLITE_BUSY
 	// at once, without waiting out the busy timeout.
-	w, err := sql.Open("sqlite", dsn+sep+sqliteParams+"&_txlock=immediate")
+	w, err := sql.Open("sqlite", dsn+sep+sqliteParams+"&_txlock=immediate&_pragma=wal_autocheckpoint(20000)")
 	if err != nil {
 		return nil, fmt.Errorf("store: open sqlite: %w", err)
 	}
@@ -158,7 +159,13 @@ func openSQLite(dsn string) (*DB, error) {
 	r.SetMaxIdleConns(n)
 	r.SetConnMaxLifetime(0)
 	r.SetConnMaxIdleTime(0)
-	return newDB(SQLite, w, r), nil
+	c, err := sql.Open("sqlite", dsn+sep+sqliteParams)
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("store: open sqlite: %w", err), w.Close(), r.Close())
+	}
+	db := newDB(SQLite, w, r)
+	db.ckpt = startCheckpointer(c)
+	return db, nil
 }
 
 // sqlitePath returns the file path that a SQLite dsn names, "" if it cannot
@@ -201,6 +208,9 @@ func (db *DB) Close() error {
 		db.commit.close()
 	}
 	var errs []error
+	if db.ckpt != nil {
+		errs = append(errs, db.ckpt.close())
+	}
 	if db.wr.stmts != nil {
 		errs = append(errs, db.wr.stmts.close())
 	}
