@@ -160,11 +160,15 @@ func (db *DB) SigningSecret(ctx context.Context, appID string) (*oauth.SigningSe
 // enqueues grant.scopes_changed if the scopes differ.
 func (db *DB) enqueueScopeChange(ctx context.Context, tx handle, g *oauth.Grant, now time.Time) error {
 	// One read, on the code exchange's hot path: the newest other active
-	// grant of the app on the store, if the app has a webhook at all.
+	// grant of the app on the store, if the app has a webhook at all. The
+	// webhook test is a constant subquery, evaluated once, so that an app
+	// without one reads no grant; the order follows the
+	// (app_id, store_id, created_at) index.
 	var prev oauth.Scopes
-	err := tx.QueryRowContext(ctx, `SELECT g.scopes FROM grants g JOIN apps a ON a.id = g.app_id
-		WHERE g.app_id = $1 AND g.store_id = $2 AND g.id <> $3 AND g.revoked_at IS NULL AND a.webhook_url <> ''
-		ORDER BY g.created_at DESC, g.id DESC LIMIT 1`, g.AppID, g.StoreID, g.ID).Scan(scopes(&prev))
+	err := tx.QueryRowContext(ctx, `SELECT scopes FROM grants
+		WHERE app_id = $1 AND store_id = $2 AND id <> $3 AND revoked_at IS NULL
+			AND EXISTS (SELECT 1 FROM apps WHERE id = $1 AND webhook_url <> '')
+		ORDER BY created_at DESC LIMIT 1`, g.AppID, g.StoreID, g.ID).Scan(scopes(&prev))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil // a first installation, not a change
 	}
