@@ -5,11 +5,13 @@ import (
 	"errors"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/storekey/storekey/internal/oauth"
 	"github.com/storekey/storekey/internal/password"
+	"github.com/storekey/storekey/internal/profile"
 )
 
 // signinFor is the sign-in page shown on the way to connecting an app: with
@@ -35,6 +37,10 @@ var (
 // the person in and sends them on to next (HubRise's "a person with no
 // account can create one in a few simple steps").
 func (h *Handler) signup(w http.ResponseWriter, r *http.Request) {
+	if !slices.ContainsFunc(h.opts.Profiles, func(p *profile.Profile) bool { return p.SignUp }) {
+		http.NotFound(w, r) // no enabled dialect offers sign-up
+		return
+	}
 	if !h.parseForm(w, r) {
 		return
 	}
