@@ -127,37 +127,38 @@ func (h *Handler) throttle(ctx context.Context, keys ...string) (time.Duration, 
 }
 
 // authenticate returns the user whose email and password these are, or nil.
-// An unknown email is checked against a dummy hash so that the answer takes
-// as long as for a known one and does not reveal which emails have accounts.
 func (h *Handler) authenticate(ctx context.Context, email, pw string) (*oauth.User, error) {
-	var u *oauth.User
-	hash := dummyHash
+	return checkPassword(ctx, email, pw, h.st.UserByEmail, func(u *oauth.User) (string, string) { return u.ID, u.PasswordHash })
+}
+
+// checkPassword returns the account (a merchant or a partner) whose email
+// and password these are, or nil. An unknown email is checked against a
+// dummy hash so that the answer takes as long as for a known one and does
+// not reveal which emails have accounts.
+func checkPassword[A any](ctx context.Context, email, pw string, lookup func(context.Context, string) (*A, error), hashOf func(*A) (id, hash string)) (*A, error) {
+	var account *A
+	id, hash := "(dummy)", dummyHash
 	if email != "" && len(email) <= maxEmail {
-		var err error
-		u, err = h.st.UserByEmail(ctx, email)
+		a, err := lookup(ctx, email)
 		switch {
 		case errors.Is(err, oauth.ErrNotFound):
-			u = nil
 		case err != nil:
-			return nil, fmt.Errorf("user by email: %w", err)
+			return nil, fmt.Errorf("account by email: %w", err)
 		default:
-			hash = u.PasswordHash
+			account = a
+			id, hash = hashOf(a)
 		}
 	}
 	ok, err := password.Verify(pw, hash)
 	if err != nil {
-		// A stored hash that cannot be read locks its user out: say so in
-		// the log, not to the person signing in.
-		id := "(dummy)"
-		if u != nil {
-			id = u.ID
-		}
-		return nil, fmt.Errorf("verify password of user %s: %w", id, err)
+		// A stored hash that cannot be read locks its account out: say so
+		// in the log, not to the person signing in.
+		return nil, fmt.Errorf("verify password of %s: %w", id, err)
 	}
-	if !ok || u == nil {
+	if !ok || account == nil {
 		return nil, nil
 	}
-	return u, nil
+	return account, nil
 }
 
 // logout ends the session and goes to next, or home.

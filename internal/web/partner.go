@@ -216,28 +216,7 @@ func (h *Handler) tooMany(w http.ResponseWriter, r *http.Request, retry time.Dur
 // authenticatePartner returns the partner whose email and password these
 // are, or nil, taking as long for an unknown email as for a known one.
 func (h *Handler) authenticatePartner(ctx context.Context, email, pw string) (*oauth.Partner, error) {
-	var p *oauth.Partner
-	hash := dummyHash
-	if email != "" && len(email) <= maxEmail {
-		var err error
-		p, err = h.opts.Portal.Partners.PartnerByEmail(ctx, email)
-		switch {
-		case errors.Is(err, oauth.ErrNotFound):
-			p = nil
-		case err != nil:
-			return nil, fmt.Errorf("partner by email: %w", err)
-		default:
-			hash = p.PasswordHash
-		}
-	}
-	ok, err := password.Verify(pw, hash)
-	if err != nil {
-		return nil, fmt.Errorf("verify partner password: %w", err)
-	}
-	if !ok || p == nil {
-		return nil, nil
-	}
-	return p, nil
+	return checkPassword(ctx, email, pw, h.opts.Portal.Partners.PartnerByEmail, func(p *oauth.Partner) (string, string) { return p.ID, p.PasswordHash })
 }
 
 // startPartnerSession signs p in with a session of the partner kind, in a
