@@ -153,6 +153,11 @@ func (s *Service) requestedScopes(app *App, raw string, rules AuthorizeRules) (S
 	if rules.ExpandScope != nil {
 		want = rules.ExpandScope(want, app.Scopes)
 	}
+	if len(want) == 0 && strings.TrimSpace(raw) != "" {
+		// A scope that parses to nothing (HubRise's bare "account[]") asks
+		// for nothing: it must not fall back to every scope of the app.
+		return nil, Errorf(ErrInvalidScope, "the scope %q grants no permission", truncate(raw, 64))
+	}
 	if len(want) == 0 {
 		if len(app.Scopes) == 0 {
 			return nil, Errorf(ErrInvalidScope, "no scope was requested and the app has no default scopes")

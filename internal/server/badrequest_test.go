@@ -200,6 +200,7 @@ func TestAuthorizeBadRequests(t *testing.T) {
 			{"implicit", "response_type=token&client_id=" + e.app.ID + "&state=s", 303, "unsupported_response_type"},
 			{"unknown scope", "response_type=code&client_id=" + e.app.ID + "&scope=fly&state=s", 303, "invalid_scope"},
 			{"scope not allowed", "response_type=code&client_id=" + e.app.ID + "&scope=write_products&state=s", 303, "invalid_scope"},
+			{"scope of separators only", "response_type=code&client_id=" + e.app.ID + "&scope=%2C%20&state=s", 303, "invalid_scope"},
 			{"repeated state", "response_type=code&client_id=" + e.app.ID + "&state=s&state=t", 303, "invalid_request"},
 			{"plain PKCE", "response_type=code&client_id=" + e.app.ID + "&state=s&code_challenge=" + strings.Repeat("a", 43) + "&code_challenge_method=plain", 303, "invalid_request"},
 			{"short challenge", "response_type=code&client_id=" + e.app.ID + "&state=s&code_challenge=abc&code_challenge_method=S256", 303, "invalid_request"},
