@@ -123,14 +123,19 @@ func TestRunAgainstTokenEndpoint(t *testing.T) {
 	if l.Count != res.OK() {
 		t.Errorf("latency count %d, want one per success (%d)", l.Count, res.OK())
 	}
-	if l.Min < 2*time.Millisecond || l.P50 < 2*time.Millisecond || l.P50 > 20*time.Millisecond {
+	// The endpoint sleeps 2 ms: no latency can be shorter. (No upper bound:
+	// the machines are shared, and timing is measured, never asserted.)
+	if l.Min < 2*time.Millisecond || l.P50 < 2*time.Millisecond {
 		t.Errorf("min %v, p50 %v: want at least the endpoint's 2 ms", l.Min, l.P50)
 	}
 	if !(l.P50 <= l.P90 && l.P90 <= l.P99 && l.P99 <= l.Max) {
 		t.Errorf("percentiles out of order: %+v", l)
 	}
-	if n := f.conns.Load(); n > workers {
-		t.Errorf("%d connections for %d workers: keep-alive is not working", n, workers)
+	// Keep-alive: connections are reused, so there are about as many as
+	// workers (a busy machine may make the transport dial one more now and
+	// then), and far fewer than requests.
+	if n := f.conns.Load(); n > 2*workers || int64(res.OK()) < 10*n {
+		t.Errorf("%d connections for %d workers and %d requests: keep-alive is not working", n, workers, res.OK())
 	}
 }
 
@@ -211,7 +216,7 @@ func TestRunStopsWhenTheContextEnds(t *testing.T) {
 	if took := time.Since(start); took > 2*time.Second {
 		t.Errorf("Run took %v after its context ended", took)
 	}
-	if !res.Interrupted || res.Elapsed < 100*time.Millisecond || res.Elapsed > time.Second {
+	if !res.Interrupted || res.Elapsed < 100*time.Millisecond || res.Elapsed > 3*time.Second {
 		t.Errorf("Interrupted, Elapsed = %v, %v", res.Interrupted, res.Elapsed)
 	}
 	if res.Failed() != 0 {
