@@ -13,12 +13,25 @@ const tokenColumns = `hash, kind, grant_id, app_id, store_id, user_id, scopes, g
 	created_at, expires_at, revoked_at`
 
 func insertTokens(ctx context.Context, tx handle, tokens []*oauth.Token) error {
-	for _, t := range tokens {
-		if err := insertToken(ctx, tx, t); err != nil {
-			return err
+	if len(tokens) != 2 {
+		for _, t := range tokens {
+			if err := insertToken(ctx, tx, t); err != nil {
+				return err
+			}
 		}
+		return nil
 	}
-	return nil
+	// An access and a refresh token, the usual pair: one statement, one
+	// round trip.
+	a, r := tokens[0], tokens[1]
+	_, err := tx.ExecContext(ctx, `INSERT INTO tokens (`+tokenColumns+`) VALUES
+		($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11),
+		($12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)`,
+		a.Hash, string(a.Kind), optional(a.GrantID), a.AppID, optional(a.StoreID), a.UserID, a.Scopes.String(),
+		a.Generation, unixMicro(a.CreatedAt), unixMicro(a.ExpiresAt), unixMicro(a.RevokedAt),
+		r.Hash, string(r.Kind), optional(r.GrantID), r.AppID, optional(r.StoreID), r.UserID, r.Scopes.String(),
+		r.Generation, unixMicro(r.CreatedAt), unixMicro(r.ExpiresAt), unixMicro(r.RevokedAt))
+	return err
 }
 
 func insertToken(ctx context.Context, x handle, t *oauth.Token) error {
