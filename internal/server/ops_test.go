@@ -1,0 +1,83 @@
+package server_test
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/storekey/storekey/internal/store/dbtest"
+)
+
+// TestMetadata: the RFC 8414 document names every endpoint and what they
+// support.
+func TestMetadata(t *testing.T) {
+	e := newEnv(t, dbtest.Backends()[0], nil)
+	res, err := http.Get(e.srv.URL + "/.well-known/oauth-authorization-server")
+	must(t, err)
+	defer res.Body.Close()
+	var m map[string]any
+	must(t, json.NewDecoder(res.Body).Decode(&m))
+	iss := e.svc.Config().Issuer
+	for k, want := range map[string]any{
+		"issuer": iss, "authorization_endpoint": iss + "/oauth/authorize", "token_endpoint": iss + "/oauth/token",
+		"revocation_endpoint": iss + "/oauth/revoke", "introspection_endpoint": iss + "/oauth/introspect",
+		"authorization_response_iss_parameter_supported": true,
+	} {
+		if m[k] != want {
+			t.Errorf("%s = %v, want %v", k, m[k], want)
+		}
+	}
+	for k, want := range map[string]string{
+		"grant_types_supported": "authorization_code refresh_token client_credentials", "response_types_supported": "code",
+		"code_challenge_methods_supported": "S256", "token_endpoint_auth_methods_supported": "client_secret_basic client_secret_post none",
+	} {
+		var got []string
+		for _, v := range m[k].([]any) {
+			got = append(got, v.(string))
+		}
+		if strings.Join(got, " ") != want {
+			t.Errorf("%s = %v, want %s", k, got, want)
+		}
+	}
+	if scopes, _ := m["scopes_supported"].([]any); len(scopes) != 14 {
+		t.Errorf("scopes_supported = %v", m["scopes_supported"])
+	}
+}
+
+// TestHealthAndMetrics: liveness, readiness, and the Prometheus series by
+// route and status, tokens issued, and OAuth errors by code.
+func TestHealthAndMetrics(t *testing.T) {
+	e := newEnv(t, dbtest.Backends()[0], nil)
+	for _, p := range []string{"/healthz", "/readyz"} {
+		res, err := http.Get(e.srv.URL + p)
+		must(t, err)
+		_ = res.Body.Close()
+		if res.StatusCode != 200 {
+			t.Errorf("%s: %d", p, res.StatusCode)
+		}
+	}
+	e.post("/oauth/token", url.Values{"grant_type": {"client_credentials"}}, e.app.ID, e.secret)
+	e.post("/oauth/token", url.Values{"grant_type": {"client_credentials"}}, e.app.ID, "sks_wrong")
+	res, err := http.Get(e.srv.URL + "/metrics")
+	must(t, err)
+	body, _ := io.ReadAll(res.Body)
+	_ = res.Body.Close()
+	for _, want := range []string{
+		`storekey_http_requests_total{code="200",endpoint="POST /oauth/token"} 1`,
+		`storekey_http_requests_total{code="401",endpoint="POST /oauth/token"} 1`,
+		`storekey_http_request_duration_seconds_count{endpoint="POST /oauth/token"} 2`,
+		`storekey_tokens_issued_total{grant_type="client_credentials"} 1`,
+		`storekey_oauth_errors_total{endpoint="POST /oauth/token",error="invalid_client"} 1`,
+		`storekey_tokens_revoked_total 0`,
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	if strings.Contains(string(body), e.secret) {
+		t.Error("/metrics shows a secret")
+	}
+}
