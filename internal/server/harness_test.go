@@ -1,17 +1,20 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/json"
 	"html"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -30,6 +33,28 @@ const (
 	testPassword = "correct horse battery"
 	redirectURI  = "https://partner.example/callback"
 )
+
+// secretRE matches Storekey's secrets: codes, tokens, client secrets and
+// session cookies.
+var secretRE = regexp.MustCompile(`sk[acrsb]_[A-Za-z0-9_-]{20,}`)
+
+// lockedBuffer is a log sink for concurrent writers.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
 
 // env is a whole Storekey on a real database behind a real listener.
 type env struct {
@@ -61,7 +86,15 @@ func newEnv(t *testing.T, b dbtest.Backend, mod func(*oauth.Config)) *env {
 	}
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
-	svc, err := oauth.NewService(cfg, db, []oauth.Key{{ID: "k1", Secret: key}}, nil)
+	// Every log line of every test here is checked for secrets at the end.
+	logs := &lockedBuffer{}
+	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	t.Cleanup(func() {
+		if m := secretRE.FindString(logs.String()); m != "" {
+			t.Errorf("a secret reached the logs: %s…", m[:12])
+		}
+	})
+	svc, err := oauth.NewService(cfg, db, []oauth.Key{{ID: "k1", Secret: key}}, logger)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,11 +102,13 @@ func newEnv(t *testing.T, b dbtest.Backend, mod func(*oauth.Config)) *env {
 	// Every dialect is enabled: standard apps must not notice.
 	profiles := profile.All()
 	svc.SetDialects(profile.Dialects(profiles))
-	pages := web.New(svc, db, web.Options{Profiles: profiles})
+	pages := web.New(svc, db, web.Options{Profiles: profiles, Logger: logger})
 	srv.Config.Handler = server.New(svc, db, server.Options{
-		Web:      pages,
-		API:      api.New(db, server.NewValidator(svc), api.Options{TokenHeaders: []string{"X-Access-Token"}}),
-		Profiles: profiles,
+		Logger:    logger,
+		AccessLog: true,
+		Web:       pages,
+		API:       api.New(db, server.NewValidator(svc), api.Options{TokenHeaders: []string{"X-Access-Token"}, Logger: logger}),
+		Profiles:  profiles,
 	})
 	srv.Start()
 	t.Cleanup(srv.Close)
