@@ -150,7 +150,10 @@ func openSQLite(dsn string) (*DB, error) {
 	if err := w.Ping(); err != nil {
 		return nil, errors.Join(fmt.Errorf("store: open sqlite: %w", err), w.Close())
 	}
-	r, err := sql.Open("sqlite", dsn+sep+sqliteParams+"&_query_only=1")
+	// Readers keep small page caches of their own: the operating system
+	// caches the file for all of them, and the hot reads (token
+	// validation, apps) are served from the service's caches anyway.
+	r, err := sql.Open("sqlite", dsn+sep+sqliteParams+"&_query_only=1&_pragma=cache_size(-512)")
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("store: open sqlite: %w", err), w.Close())
 	}
@@ -159,7 +162,7 @@ func openSQLite(dsn string) (*DB, error) {
 	r.SetMaxIdleConns(n)
 	r.SetConnMaxLifetime(0)
 	r.SetConnMaxIdleTime(0)
-	c, err := sql.Open("sqlite", dsn+sep+sqliteParams)
+	c, err := sql.Open("sqlite", dsn+sep+sqliteParams+"&_pragma=cache_size(-256)")
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("store: open sqlite: %w", err), w.Close(), r.Close())
 	}
