@@ -285,10 +285,7 @@ func appCmd(e *env) *cobra.Command {
 				if !cmd.Flags().Changed("grace") {
 					g = time.Duration(cfg.SecretGrace)
 				}
-				secret := oauth.RandomSecret(oauth.PrefixSecret)
-				t := now()
-				a.PrevSecret, a.PrevExpires = a.SecretHash, t.Add(g)
-				a.SecretHash, a.UpdatedAt = oauth.Hash(secret), t
+				secret := a.RotateSecret(now(), g)
 				if err := db.UpdateApp(ctx, a); err != nil {
 					return err
 				}

@@ -36,6 +36,16 @@ const NoExpiry time.Duration = -1
 // Confidential reports whether the app authenticates with a secret.
 func (a *App) Confidential() bool { return !a.Public }
 
+// RotateSecret gives a confidential app a new client secret and returns it;
+// the previous secret stays valid until now+grace, so that a partner can
+// deploy the new one without downtime. Only hashes are kept.
+func (a *App) RotateSecret(now time.Time, grace time.Duration) string {
+	secret := RandomSecret(PrefixSecret)
+	a.PrevSecret, a.PrevExpires = a.SecretHash, now.Add(grace)
+	a.SecretHash, a.UpdatedAt = Hash(secret), now
+	return secret
+}
+
 // MatchRedirectURI returns the registered redirect URI that uri designates.
 // Matching is exact string comparison (RFC 9700 §2.1), except that the scheme
 // and host compare case-insensitively as RFC 3986 §6.2.2.1 requires. When uri

@@ -3,6 +3,7 @@ package oauth
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestMatchRedirectURI(t *testing.T) {
@@ -88,4 +89,17 @@ func FuzzMatchRedirectURI(f *testing.F) {
 			t.Fatalf("%q matched %q with a different path, query or port", got, registered)
 		}
 	})
+}
+
+func TestRotateSecret(t *testing.T) {
+	old := RandomSecret(PrefixSecret)
+	a := &App{SecretHash: Hash(old)}
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	secret := a.RotateSecret(now, time.Hour)
+	if !EqualHash(secret, a.SecretHash) || !EqualHash(old, a.PrevSecret) || !a.PrevExpires.Equal(now.Add(time.Hour)) || !a.UpdatedAt.Equal(now) {
+		t.Fatalf("after rotation: %+v", a)
+	}
+	if secret == old || len(secret) != len(old) {
+		t.Fatalf("new secret %q", secret)
+	}
 }

@@ -614,9 +614,7 @@ func (h *Handler) rotateSecret(w http.ResponseWriter, r *http.Request, pc *partn
 	}
 	ctx := oauth.WithActor(r.Context(), pc.actor)
 	now := h.now()
-	secret := oauth.RandomSecret(oauth.PrefixSecret)
-	a.PrevSecret, a.PrevExpires = a.SecretHash, now.Add(h.opts.Portal.SecretGrace)
-	a.SecretHash, a.UpdatedAt = oauth.Hash(secret), now
+	secret := a.RotateSecret(now, h.opts.Portal.SecretGrace)
 	prev, err := h.opts.Portal.Outbox.SigningSecret(ctx, a.ID)
 	if err != nil && !errors.Is(err, oauth.ErrNotFound) {
 		h.serverError(w, r, err)
