@@ -2,7 +2,6 @@ package oauth
 
 import (
 	"context"
-	"errors"
 	"time"
 )
 
@@ -99,17 +98,3 @@ type AuditLog interface {
 	AuditRecords(ctx context.Context, f AuditFilter) ([]AuditRecord, error)
 }
 
-// Recorders sends every event to each of its recorders in turn, joining
-// their errors.
-type Recorders []Recorder
-
-// Record implements Recorder.
-func (rs Recorders) Record(ctx context.Context, e Event) error {
-	var errs []error
-	for _, r := range rs {
-		if err := r.Record(ctx, e); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	return errors.Join(errs...)
-}

@@ -2,7 +2,6 @@ package oauth
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"testing"
 )
@@ -76,16 +75,3 @@ func TestValidateWebhookURL(t *testing.T) {
 	}
 }
 
-func TestRecorders(t *testing.T) {
-	var got []EventKind
-	rec := recorderFunc(func(e Event) error { got = append(got, e.Kind); return nil })
-	failing := recorderFunc(func(Event) error { return errors.New("down") })
-	err := Recorders{rec, failing, rec}.Record(t.Context(), Event{Kind: EventDenied})
-	if err == nil || len(got) != 2 {
-		t.Errorf("Recorders: err %v, %d calls; want the error and both other recorders called", err, len(got))
-	}
-}
-
-type recorderFunc func(Event) error
-
-func (f recorderFunc) Record(_ context.Context, e Event) error { return f(e) }
