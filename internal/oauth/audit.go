@@ -97,4 +97,3 @@ type AuditLog interface {
 	// first when f.Oldest is set).
 	AuditRecords(ctx context.Context, f AuditFilter) ([]AuditRecord, error)
 }
-

@@ -74,4 +74,3 @@ func TestValidateWebhookURL(t *testing.T) {
 		}
 	}
 }
-
