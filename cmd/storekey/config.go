@@ -28,6 +28,9 @@ type Config struct {
 	LogJSON  bool   `yaml:"log_json"`
 	// AccessLog logs one line per request (path only, never the query).
 	AccessLog bool `yaml:"access_log"`
+	// DebugListen, when set, serves Go's runtime profiles (net/http/pprof)
+	// on this address, apart from the public listener. Keep it on loopback.
+	DebugListen string `yaml:"debug_listen"`
 	// Keys are the server secrets token values derive from (at least 32
 	// bytes each); the last is current. Empty: one is generated and kept in
 	// the database, shared by every process on it.

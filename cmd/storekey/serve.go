@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"strings"
 	"time"
 
@@ -227,6 +228,13 @@ func serve(ctx context.Context, e *env, cfg Config, setup func(context.Context, 
 		go func() { defer close(done); in.webhookWorker().Run(watch) }()
 		defer func() { stopWatch(); <-done }()
 	}
+	if cfg.DebugListen != "" {
+		stopDebug, err := serveDebug(cfg.DebugListen, in.log)
+		if err != nil {
+			return err
+		}
+		defer stopDebug()
+	}
 	in.log.Info("storekey listening", "addr", ln.Addr().String(), "issuer", cfg.Issuer, "database", redactDSN(cfg.Database), "version", version)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -245,6 +253,25 @@ func serve(ctx context.Context, e *env, cfg Config, setup func(context.Context, 
 	}
 	in.log.Info("storekey stopped")
 	return nil
+}
+
+// serveDebug serves net/http/pprof's profiles on addr, on a listener of
+// their own so that they are never reachable through the public one.
+func serveDebug(addr string, log *slog.Logger) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("debug listener: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	log.Info("debug profiles listening", "addr", ln.Addr().String())
+	return func() { _ = srv.Close() }, nil
 }
 
 // webhookWorker is the outbox worker of the instance.

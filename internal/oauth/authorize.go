@@ -196,23 +196,10 @@ func (s *Service) CanSkipConsent(ctx context.Context, a *Authorization, storeID 
 	return false, nil
 }
 
-// Approve records the merchant's consent: it checks that userID may
-// authorize apps for storeID and issues an authorization code bound to the
+// Approve records the merchant's consent: it issues, if userID may
+// authorize apps for storeID, an authorization code bound to the
 // request, the store and the picked resources. It returns the code's value.
 func (s *Service) Approve(ctx context.Context, a *Authorization, userID, storeID string, bound Bound) (string, error) {
-	ms, err := s.st.Memberships(ctx, userID)
-	if err != nil {
-		return "", err
-	}
-	allowed := false
-	for _, m := range ms {
-		if m.Store.ID == storeID && m.Role.CanAuthorize() {
-			allowed = true
-		}
-	}
-	if !allowed {
-		return "", Errorf(ErrAccessDenied, "only an owner or admin of the store can connect apps to it")
-	}
 	if a.StoreSlug != "" {
 		st, err := s.st.StoreBySlug(ctx, a.StoreSlug)
 		if err != nil && !errors.Is(err, ErrNotFound) {
@@ -238,7 +225,11 @@ func (s *Service) Approve(ctx context.Context, a *Authorization, userID, storeID
 		CreatedAt:       now,
 		ExpiresAt:       now.Add(s.cfg.CodeTTL),
 	}
-	if err := s.st.CreateCode(ctx, c); err != nil {
+	// The store checks the membership in the statement that stores the
+	// code, so that a role taken away a moment before counts.
+	if err := s.st.CreateCode(ctx, c); errors.Is(err, ErrNotFound) {
+		return "", Errorf(ErrAccessDenied, "only an owner or admin of the store can connect apps to it")
+	} else if err != nil {
 		return "", err
 	}
 	s.record(ctx, Event{Kind: EventAuthorized, AppID: a.App.ID, StoreID: storeID, UserID: userID, Scopes: a.Scopes})

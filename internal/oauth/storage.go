@@ -65,10 +65,16 @@ type Storage interface {
 	// Session returns the session with the hash if it has not expired at now;
 	// ErrNotFound otherwise.
 	Session(ctx context.Context, hash []byte, now time.Time) (*Session, error)
+	// MerchantSession returns an unexpired session of kind SessionMerchant
+	// and its merchant, in one read (it is on every authorization request);
+	// ErrNotFound if either is missing.
+	MerchantSession(ctx context.Context, hash []byte, now time.Time) (*Session, *User, error)
 	// DeleteSession ends a session; deleting a missing one is not an error.
 	DeleteSession(ctx context.Context, hash []byte) error
 
-	// CreateCode stores an authorization code.
+	// CreateCode stores an authorization code, in the same statement that
+	// checks that its user may connect apps to its store (an owner or an
+	// admin, Role.CanAuthorize); ErrNotFound if not.
 	CreateCode(ctx context.Context, c *Code) error
 	// Code returns a code by hash, used or not; ErrNotFound.
 	Code(ctx context.Context, hash []byte) (*Code, error)

@@ -170,6 +170,26 @@ func (db *DB) Session(ctx context.Context, hash []byte, now time.Time) (*oauth.S
 	return &s, nil
 }
 
+// MerchantSession returns an unexpired merchant session and its merchant,
+// in one statement; oauth.ErrNotFound if the session is unknown, expired,
+// of another kind, or its merchant is gone.
+func (db *DB) MerchantSession(ctx context.Context, hash []byte, now time.Time) (*oauth.Session, *oauth.User, error) {
+	var (
+		s oauth.Session
+		u oauth.User
+	)
+	err := db.rd.QueryRowContext(ctx, `SELECT s.hash, s.user_id, s.kind, s.created_at, s.expires_at,
+			u.id, u.email, u.name, u.password_hash, u.created_at
+		FROM sessions s JOIN users u ON u.id = s.user_id
+		WHERE s.hash = $1 AND s.expires_at > $2 AND s.kind = $3`, hash, now.UnixMicro(), oauth.SessionMerchant).
+		Scan(&s.Hash, &s.UserID, &s.Kind, at(&s.CreatedAt), at(&s.ExpiresAt),
+			&u.ID, &u.Email, &u.Name, &u.PasswordHash, at(&u.CreatedAt))
+	if err != nil {
+		return nil, nil, fail("merchant session", err)
+	}
+	return &s, &u, nil
+}
+
 // DeleteSession ends a session; deleting a missing one is not an error.
 func (db *DB) DeleteSession(ctx context.Context, hash []byte) error {
 	err := db.write(ctx, func(h handle) error {

@@ -15,16 +15,30 @@ const codeColumns = `hash, app_id, store_id, user_id, redirect_uri, scopes, chal
 	challenge_method, location_id, catalog_id, customer_list_id, device_id,
 	created_at, expires_at, used_at, grant_id`
 
-// CreateCode stores an authorization code; oauth.ErrConflict if the hash is
-// taken, oauth.ErrNotFound if the app does not exist.
+// CreateCode stores an authorization code if its user is an owner or admin
+// of its store; oauth.ErrConflict if the hash is taken, oauth.ErrNotFound if
+// the app does not exist or the user may not connect apps to the store.
 func (db *DB) CreateCode(ctx context.Context, c *oauth.Code) error {
+	// The membership check and the insert are one statement: a merchant
+	// removed from the store, or demoted, a moment before cannot slip a
+	// code in between a check and the write.
 	err := db.write(ctx, func(h handle) error {
-		_, err := h.ExecContext(ctx, `INSERT INTO codes (`+codeColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+		res, err := h.ExecContext(ctx, `INSERT INTO codes (`+codeColumns+`)
+		SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16
+		WHERE EXISTS (SELECT 1 FROM members WHERE user_id = $4 AND store_id = $3 AND role IN ($17, $18))`,
 			c.Hash, c.AppID, c.StoreID, c.UserID, c.RedirectURI, c.Scopes.String(), c.Challenge,
 			c.ChallengeMethod, c.Bound.LocationID, c.Bound.CatalogID, c.Bound.CustomerListID, c.Bound.DeviceID,
-			unixMicro(c.CreatedAt), unixMicro(c.ExpiresAt), unixMicro(c.UsedAt), optional(c.GrantID))
-		return err
+			unixMicro(c.CreatedAt), unixMicro(c.ExpiresAt), unixMicro(c.UsedAt), optional(c.GrantID),
+			string(oauth.RoleOwner), string(oauth.RoleAdmin))
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return fmt.Errorf("the user may not connect apps to the store: %w", oauth.ErrNotFound)
+		}
+		return nil
 	})
 	return fail("create code", err)
 }

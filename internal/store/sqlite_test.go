@@ -90,6 +90,12 @@ func TestSQLiteStatementCache(t *testing.T) {
 	if err := db.CreateApp(ctx, &oauth.App{ID: "a", Name: "A", CreatedAt: t0}); err != nil {
 		t.Fatal(err)
 	}
+	if err := db.CreateUser(ctx, &oauth.User{ID: "u", Email: "u@example.com", CreatedAt: t0}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreateStore(ctx, &oauth.Store{ID: "s", Name: "S", Slug: "s", CreatedAt: t0}, "u"); err != nil {
+		t.Fatal(err)
+	}
 	cached := func(c *stmtCache) int {
 		n := 0
 		c.m.Range(func(_, _ any) bool { n++; return true })

@@ -104,6 +104,8 @@ func TestSQLiteTwoProcesses(t *testing.T) {
 		}
 	}
 	must(dbs[0].CreateApp(ctx, &oauth.App{ID: "a", Name: "A", CreatedAt: t0}))
+	must(dbs[0].CreateUser(ctx, &oauth.User{ID: "u", Email: "u@example.com", CreatedAt: t0}))
+	must(dbs[0].CreateStore(ctx, &oauth.Store{ID: "s", Name: "S", Slug: "s", CreatedAt: t0}, "u"))
 	for round := range 5 {
 		code := &oauth.Code{Hash: oauth.Hash(fmt.Sprint("code", round)), AppID: "a", StoreID: "s", UserID: "u", CreatedAt: t0, ExpiresAt: t0.Add(time.Minute)}
 		must(dbs[1].CreateCode(ctx, code))

@@ -184,23 +184,6 @@ func (h *Handler) partnerSession(r *http.Request) (*oauth.Partner, *oauth.Sessio
 	return p, s, c.Value, nil
 }
 
-// merchantSession is session with the session record, for the freshness
-// check.
-func (h *Handler) merchantSession(r *http.Request) (*oauth.User, *oauth.Session, string, error) {
-	u, cookie, err := h.session(r)
-	if err != nil || u == nil {
-		return nil, nil, "", err
-	}
-	s, err := h.st.Session(r.Context(), oauth.Hash(cookie), h.now())
-	if errors.Is(err, oauth.ErrNotFound) {
-		return nil, nil, "", nil
-	}
-	if err != nil {
-		return nil, nil, "", fmt.Errorf("session: %w", err)
-	}
-	return u, s, cookie, nil
-}
-
 // fresh reports whether the session began recently enough to change
 // things.
 func (h *Handler) fresh(s *oauth.Session) bool {

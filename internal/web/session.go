@@ -28,28 +28,25 @@ func (h *Handler) CurrentUser(r *http.Request) (*oauth.User, bool) {
 // session returns the signed-in merchant and the cookie's value, or a nil
 // user when there is none. Only storage failures are errors.
 func (h *Handler) session(r *http.Request) (*oauth.User, string, error) {
+	u, _, cookie, err := h.merchantSession(r)
+	return u, cookie, err
+}
+
+// merchantSession is session with the session record, for the freshness
+// check: one read of the session joined with its merchant.
+func (h *Handler) merchantSession(r *http.Request) (*oauth.User, *oauth.Session, string, error) {
 	c, err := r.Cookie(cookieName)
 	if err != nil || !validCookie(c.Value) {
-		return nil, "", nil
+		return nil, nil, "", nil
 	}
-	s, err := h.st.Session(r.Context(), oauth.Hash(c.Value), h.now())
+	s, u, err := h.st.MerchantSession(r.Context(), oauth.Hash(c.Value), h.now())
 	if errors.Is(err, oauth.ErrNotFound) {
-		return nil, "", nil
+		return nil, nil, "", nil
 	}
 	if err != nil {
-		return nil, "", fmt.Errorf("session: %w", err)
+		return nil, nil, "", fmt.Errorf("session: %w", err)
 	}
-	if s.Kind != sessionKind {
-		return nil, "", nil
-	}
-	u, err := h.st.User(r.Context(), s.UserID)
-	if errors.Is(err, oauth.ErrNotFound) {
-		return nil, "", nil
-	}
-	if err != nil {
-		return nil, "", fmt.Errorf("session user: %w", err)
-	}
-	return u, c.Value, nil
+	return u, s, c.Value, nil
 }
 
 // validCookie rejects values that cannot be a session before they cost a
@@ -66,7 +63,7 @@ func (h *Handler) startSession(ctx context.Context, w http.ResponseWriter, r *ht
 	s := &oauth.Session{
 		Hash:      oauth.Hash(value),
 		UserID:    u.ID,
-		Kind:      sessionKind,
+		Kind:      oauth.SessionMerchant,
 		CreatedAt: now,
 		ExpiresAt: now.Add(h.opts.SessionTTL),
 	}

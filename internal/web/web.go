@@ -49,9 +49,8 @@ type Link struct {
 }
 
 const (
-	maxForm     = 64 << 10 // bytes of a posted form
-	sessionKind = "merchant"
-	cookieName  = "storekey_session"
+	maxForm    = 64 << 10 // bytes of a posted form
+	cookieName = "storekey_session"
 )
 
 // Handler serves the pages. Create it with New.

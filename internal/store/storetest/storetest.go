@@ -46,6 +46,7 @@ func Run(t *testing.T, open func(t *testing.T) oauth.Storage) {
 		{"CatalogsAndCustomerLists", testResources},
 		{"RebindGrant", testRebindGrant},
 		{"SessionExpiry", testSessionExpiry},
+		{"MerchantSession", testMerchantSession},
 		{"Code", testCode},
 		{"ReferenceToMissingRecord", testMissingReference},
 		{"RedeemCode", testRedeemCode},
@@ -568,6 +569,37 @@ func testRebindGrant(t *testing.T, s oauth.Storage) {
 	diff(t, "scopes after the refused rebind", got.Scopes, moved.Scopes)
 }
 
+// testMerchantSession: the session joined with its merchant, only for an
+// unexpired merchant session whose merchant still exists.
+func testMerchantSession(t *testing.T, s oauth.Storage) {
+	ctx := t.Context()
+	u := &oauth.User{ID: "u1", Email: "ada@example.com", Name: "Ada", PasswordHash: "x", CreatedAt: t0}
+	noErr(t, "CreateUser", s.CreateUser(ctx, u))
+	merchant := &oauth.Session{Hash: hash("sks_m"), UserID: u.ID, Kind: oauth.SessionMerchant, CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}
+	partner := &oauth.Session{Hash: hash("sks_p"), UserID: u.ID, Kind: oauth.SessionPartner, CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}
+	orphan := &oauth.Session{Hash: hash("sks_o"), UserID: "u-gone", Kind: oauth.SessionMerchant, CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}
+	for _, x := range []*oauth.Session{merchant, partner, orphan} {
+		noErr(t, "CreateSession", s.CreateSession(ctx, x))
+	}
+	gotS, gotU, err := s.MerchantSession(ctx, merchant.Hash, t0.Add(time.Minute))
+	noErr(t, "MerchantSession", err)
+	diff(t, "MerchantSession session", gotS, merchant)
+	diff(t, "MerchantSession user", gotU, u)
+	for _, tc := range []struct {
+		name string
+		hash []byte
+		now  time.Time
+	}{
+		{"expired", merchant.Hash, merchant.ExpiresAt},
+		{"of a partner", partner.Hash, t0},
+		{"whose merchant is gone", orphan.Hash, t0},
+		{"unknown", hash("sks_unknown"), t0},
+	} {
+		_, _, err := s.MerchantSession(ctx, tc.hash, tc.now)
+		wantErr(t, "MerchantSession "+tc.name, err, oauth.ErrNotFound)
+	}
+}
+
 func testSessionExpiry(t *testing.T, s oauth.Storage) {
 	ctx := t.Context()
 	sess := &oauth.Session{Hash: hash("skb_1"), UserID: "u1", Kind: "merchant", CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}
@@ -619,6 +651,29 @@ func testCode(t *testing.T, s oauth.Storage) {
 	wantErr(t, "CreateCode same hash", s.CreateCode(ctx, c), oauth.ErrConflict)
 	_, err = s.Code(ctx, hash("skc_unknown"))
 	wantErr(t, "Code(unknown)", err, oauth.ErrNotFound)
+
+	// Only an owner or an admin of the store gets a code stored, checked by
+	// the write itself.
+	staff := &oauth.User{ID: "u-staff", Email: "staff@example.com", CreatedAt: t0}
+	noErr(t, "CreateUser", s.CreateUser(ctx, staff))
+	for _, tc := range []struct {
+		role oauth.Role // "" for no membership at all
+		ok   bool
+	}{{"", false}, {oauth.RoleStaff, false}, {oauth.RoleAdmin, true}, {oauth.RoleOwner, true}} {
+		if tc.role != "" {
+			noErr(t, "AddMember", s.AddMember(ctx, f.store.ID, staff.ID, tc.role))
+		}
+		sc := &oauth.Code{Hash: hash("skc_" + string(tc.role) + "x"), AppID: f.app.ID, StoreID: f.store.ID, UserID: staff.ID,
+			CreatedAt: t0, ExpiresAt: t0.Add(time.Minute)}
+		err := s.CreateCode(ctx, sc)
+		if tc.ok {
+			noErr(t, "CreateCode by "+string(tc.role), err)
+			continue
+		}
+		wantErr(t, "CreateCode by a non-authorizing member "+string(tc.role), err, oauth.ErrNotFound)
+		_, err = s.Code(ctx, sc.Hash)
+		wantErr(t, "Code refused", err, oauth.ErrNotFound)
+	}
 }
 
 // A write naming a record that does not exist is refused with ErrNotFound.
