@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/storekey/storekey/internal/api"
 	"github.com/storekey/storekey/internal/bench"
 	"github.com/storekey/storekey/internal/oauth"
 	"github.com/storekey/storekey/internal/store"
@@ -34,6 +35,7 @@ type benchOptions struct {
 	pid         int
 	tokens      int
 	apiTokens   int
+	apiPath     string
 	allowRemote bool
 	keep        bool
 }
@@ -55,7 +57,9 @@ issued to it, is deleted at the end unless --keep-fixtures is given.
 Scenarios ("all" runs them in this order):
   client-credentials  POST /oauth/token grant_type=client_credentials (client_secret_basic)
   introspect          POST /oauth/introspect over --tokens access tokens issued first
-  api                 GET /api/v1/products with --api-tokens store-bound bearer tokens
+  api                 GET --api-path (default /api/v1/store: the sample API's middleware
+                      and an answer made from the token) with --api-tokens store-bound
+                      bearer tokens; --api-path /api/v1/products adds a products read
   flow                authorization code flows with PKCE as a signed-in merchant whose
                       consent is remembered: GET /oauth/authorize, then the code exchange
 
@@ -84,6 +88,7 @@ Lift the server's token rate limit first, or the token scenarios measure it:
 	f.IntVar(&o.pid, "pid", 0, "the server's process id: sample its resident memory every second (Linux)")
 	f.IntVar(&o.tokens, "tokens", 1000, "access tokens the introspect scenario cycles through")
 	f.IntVar(&o.apiTokens, "api-tokens", 200, "store-bound tokens, from as many flows, the api scenario cycles through")
+	f.StringVar(&o.apiPath, "api-path", bench.DefaultAPIPath, "the sample API path the api scenario GETs (/api/v1/products adds a database read)")
 	f.BoolVar(&o.allowRemote, "allow-remote", false, "allow a --url that is not a loopback address")
 	f.BoolVar(&o.keep, "keep-fixtures", false, "keep the bench app and its tokens in the database after the run")
 	return c
@@ -113,6 +118,8 @@ func (o benchOptions) validate() ([]string, error) {
 		return nil, errors.New("--tokens and --api-tokens must be at least 1")
 	case o.pid < 0:
 		return nil, errors.New("--pid must be a process id")
+	case !strings.HasPrefix(o.apiPath, api.Prefix):
+		return nil, fmt.Errorf("--api-path must be a path under %s", api.Prefix)
 	}
 	if o.pid != 0 {
 		if _, err := bench.ReadRSS(o.pid); err != nil {
@@ -149,7 +156,7 @@ func runBench(ctx context.Context, e *env, cfg Config, db *store.DB, o benchOpti
 	}
 	d, err := bench.New(target, bench.Options{
 		Concurrency: o.concurrency, Warmup: o.warmup, Duration: o.duration, PID: o.pid,
-		Tokens: o.tokens, APITokens: o.apiTokens, Log: e.stderr,
+		Tokens: o.tokens, APITokens: o.apiTokens, APIPath: o.apiPath, Log: e.stderr,
 	})
 	if err != nil {
 		return err

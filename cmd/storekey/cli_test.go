@@ -644,6 +644,7 @@ func TestLoadConfigFile(t *testing.T) {
 		LogLevel:           "debug",
 		LogJSON:            true,
 		AccessLog:          false,
+		DebugListen:        "127.0.0.1:6060",
 		Keys:               []string{"an-old-server-key-of-at-least-32-characters", "the-current-server-key-of-at-least-32-characters"},
 		CodeTTL:            Duration(2 * time.Minute),
 		AccessTTL:          Duration(30 * time.Minute),

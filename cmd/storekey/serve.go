@@ -119,7 +119,7 @@ func open(ctx context.Context, e *env, cfg Config) (*instance, error) {
 		_ = db.Close()
 		return nil, err
 	}
-	rec := audit.New(db, db, log)
+	rec := audit.New(db, auditLookup{db, svc}, log)
 	svc.SetRecorder(rec)
 	return &instance{cfg: cfg, log: log, db: db, svc: svc, profiles: profiles, sealer: sealer, audit: rec}, nil
 }
@@ -153,6 +153,18 @@ func serverKeys(ctx context.Context, cfg Config, db *store.DB) ([]oauth.Key, err
 	}
 	// Another process may have created it first: use what the database kept.
 	return db.Keys(ctx)
+}
+
+// auditLookup is what the audit recorder completes events from: grants
+// from the database, apps through the service's cache (every batch of
+// token events names the app).
+type auditLookup struct {
+	*store.DB
+	svc *oauth.Service
+}
+
+func (l auditLookup) App(ctx context.Context, id string) (*oauth.App, error) {
+	return l.svc.App(ctx, id)
 }
 
 // handler builds the whole HTTP handler of an instance. mounts adds the

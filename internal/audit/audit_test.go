@@ -21,6 +21,12 @@ func TestRecorder(t *testing.T) {
 			if err := db.CreateApp(ctx, app); err != nil {
 				t.Fatal(err)
 			}
+			if err := db.CreateUser(ctx, &oauth.User{ID: "usr_1", Email: "m@example.com", CreatedAt: t0}); err != nil {
+				t.Fatal(err)
+			}
+			if err := db.CreateStore(ctx, &oauth.Store{ID: "sto_1", Name: "S", Slug: "s", CreatedAt: t0}, "usr_1"); err != nil {
+				t.Fatal(err)
+			}
 			code := &oauth.Code{Hash: oauth.Hash("skc_1"), AppID: app.ID, StoreID: "sto_1", UserID: "usr_1", CreatedAt: t0, ExpiresAt: t0.Add(time.Minute)}
 			g := &oauth.Grant{ID: "grt_1", AppID: app.ID, StoreID: "sto_1", UserID: "usr_1", Generation: 1, CreatedAt: t0}
 			if err := db.CreateCode(ctx, code); err != nil {

@@ -36,8 +36,17 @@ type Options struct {
 	PID         int           // server process to sample RSS from; 0: none
 	Tokens      int           // access tokens the introspect scenario cycles through; default 1000
 	APITokens   int           // store-bound tokens the api scenario cycles through; default 200
-	Log         io.Writer     // setup progress; nil: none
+	// APIPath is what the api scenario GETs with each token; default
+	// DefaultAPIPath, which answers from the validated token alone, so that
+	// the figure measures the middleware, not a query behind it.
+	APIPath string
+	Log     io.Writer // setup progress; nil: none
 }
+
+// DefaultAPIPath is the sample API's endpoint the api scenario calls by
+// default: the middleware, the store-binding check and a JSON answer made
+// from the token. /api/v1/products adds a read of the store's products.
+const DefaultAPIPath = "/api/v1/store"
 
 // RateLimitHint is the advice shown when the server answered 429.
 const RateLimitHint = "the server rate-limits /oauth/token: start it with STOREKEY_RATE_LIMIT_TOKEN_PER_SECOND=0"
@@ -111,6 +120,9 @@ func New(t Target, o Options) (*Driver, error) {
 	}
 	if o.APITokens <= 0 {
 		o.APITokens = 200
+	}
+	if o.APIPath == "" {
+		o.APIPath = DefaultAPIPath
 	}
 	if o.Log == nil {
 		o.Log = io.Discard
@@ -308,9 +320,9 @@ func (d *Driver) prepareAPI(ctx context.Context, c *http.Client, _ int) (func(in
 	for i, t := range d.apiTokens {
 		headers[i] = "Bearer " + t
 	}
-	productsURL := d.base + "/api/v1/products"
+	url := d.base + d.o.APIPath
 	return cycle(c, headers, func(ctx context.Context, c *http.Client, auth string, buf *bytes.Buffer) error {
-		r, err := get(ctx, c, productsURL, auth, "api", buf)
+		r, err := get(ctx, c, url, auth, "api", buf)
 		if err != nil {
 			return err
 		}

@@ -125,7 +125,7 @@ func (f *fakeStorekey) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_, ok := f.tokens[r.PostForm.Get("token")]
 		f.mu.Unlock()
 		writeFakeJSON(w, http.StatusOK, map[string]any{"active": ok})
-	case "GET /api/v1/products":
+	case "GET /api/v1/store", "GET /api/v1/products":
 		tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		f.mu.Lock()
 		bound := f.tokens[tok]

@@ -29,6 +29,11 @@ func newAppCache(ttl time.Duration) *appCache {
 	return &appCache{ttl: ttl, byID: make(map[string]appEntry)}
 }
 
+// App returns the app with the id as the service sees it: from its cache,
+// at most a few seconds old (the audit trail names the app's partner from
+// it). Callers must not change the returned App: it is shared.
+func (s *Service) App(ctx context.Context, id string) (*App, error) { return s.app(ctx, id) }
+
 // app returns the app with the id, from the cache when fresh. Callers must
 // not change the returned App: it is shared.
 func (s *Service) app(ctx context.Context, id string) (*App, error) {

@@ -19,18 +19,61 @@ func (db *DB) AppendAudit(ctx context.Context, recs []oauth.AuditRecord) error {
 		return nil
 	}
 	return fail("append audit records", db.tx(ctx, func(tx handle) error {
-		for _, r := range recs {
-			_, err := tx.ExecContext(ctx, `INSERT INTO audit_log (at, action, actor_kind, actor_id, partner_id,
-			app_id, store_id, user_id, grant_id, ip, user_agent, detail)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-				r.At.UnixMicro(), r.Action, r.ActorKind, r.ActorID, r.PartnerID, r.AppID, r.StoreID, r.UserID,
-				r.GrantID, clip(r.IP, 64), clip(r.UserAgent, 256), clip(r.Detail, 512))
-			if err != nil {
+		for len(recs) > 0 {
+			n := auditChunk(len(recs))
+			args := make([]any, 0, n*auditFields)
+			for _, r := range recs[:n] {
+				args = append(args, r.At.UnixMicro(), r.Action, r.ActorKind, r.ActorID, r.PartnerID, r.AppID,
+					r.StoreID, r.UserID, r.GrantID, clip(r.IP, 64), clip(r.UserAgent, 256), clip(r.Detail, 512))
+			}
+			if _, err := tx.ExecContext(ctx, auditInserts[n], args...); err != nil {
 				return err
 			}
+			recs = recs[n:]
 		}
 		return nil
 	}))
+}
+
+// AppendAudit writes a batch in multi-row statements of these sizes, the
+// largest that fits first: few statements per batch, and few statement
+// texts for the prepared-statement caches.
+var auditChunks = []int{64, 16, 4, 1}
+
+const auditFields = 12
+
+// auditInserts holds the INSERT statement for each chunk size.
+var auditInserts = func() map[int]string {
+	m := map[int]string{}
+	for _, n := range auditChunks {
+		var b strings.Builder
+		b.WriteString(`INSERT INTO audit_log (at, action, actor_kind, actor_id, partner_id,
+			app_id, store_id, user_id, grant_id, ip, user_agent, detail) VALUES `)
+		for i := range n {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteByte('(')
+			for j := range auditFields {
+				if j > 0 {
+					b.WriteString(", ")
+				}
+				fmt.Fprintf(&b, "$%d", i*auditFields+j+1)
+			}
+			b.WriteByte(')')
+		}
+		m[n] = b.String()
+	}
+	return m
+}()
+
+func auditChunk(left int) int {
+	for _, n := range auditChunks {
+		if left >= n {
+			return n
+		}
+	}
+	return 1
 }
 
 // AuditRecords returns the records matching f, newest first (oldest first

@@ -64,26 +64,19 @@ func (db *DB) Code(ctx context.Context, hash []byte) (*oauth.Code, error) {
 // oauth.ErrConflict as well. RedeemCode does not check the code's expiry or
 // bindings; the caller has read and checked the code.
 func (db *DB) RedeemCode(ctx context.Context, codeHash []byte, now time.Time, g *oauth.Grant, tokens []*oauth.Token) error {
-	return fail("redeem code", db.tx(ctx, func(tx handle) error {
-		res, err := tx.ExecContext(ctx, `UPDATE codes SET used_at = $2, grant_id = $3
-			WHERE hash = $1 AND used_at IS NULL`, codeHash, now.UnixMicro(), g.ID)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return fmt.Errorf("code already used or unknown: %w", oauth.ErrConflict)
-		}
-		if err := insertGrant(ctx, tx, g); err != nil {
-			return err
-		}
-		if err := insertTokens(ctx, tx, tokens); err != nil {
-			return err
-		}
-		// The app's partner hears of a change of scopes on the store in the
-		// same transaction (grant.scopes_changed), so that no crash loses it.
-		return db.enqueueScopeChange(ctx, tx, g, now)
+	steps := []*step{{
+		query: `UPDATE codes SET used_at = $2, grant_id = $3 WHERE hash = $1 AND used_at IS NULL`,
+		args:  []any{codeHash, now.UnixMicro(), g.ID},
+		// Rolls back the grant and tokens queued behind it.
+		orFail: fmt.Errorf("code already used or unknown: %w", oauth.ErrConflict),
+	}, grantStep(g)}
+	steps = append(steps, tokenSteps(tokens)...)
+	// The app's partner hears of a change of scopes on the store in the
+	// same transaction (grant.scopes_changed), so that no crash loses it.
+	change := scopeChangeStep(g)
+	steps = append(steps, change.step)
+	return fail("redeem code", db.pipelineTx(ctx, steps, func(tx handle) error {
+		return db.enqueueScopeChange(ctx, tx, g, change, now)
 	}))
 }
 
@@ -91,13 +84,12 @@ const grantColumns = `id, app_id, store_id, user_id, scopes, location_id, catalo
 	customer_list_id, device_id, generation, key_id, rotated_at, successor_used,
 	created_at, last_used_at, revoked_at`
 
-func insertGrant(ctx context.Context, tx handle, g *oauth.Grant) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO grants (`+grantColumns+`)
+func grantStep(g *oauth.Grant) *step {
+	return &step{query: `INSERT INTO grants (` + grantColumns + `)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
-		g.ID, g.AppID, g.StoreID, g.UserID, g.Scopes.String(), g.Bound.LocationID, g.Bound.CatalogID,
-		g.Bound.CustomerListID, g.Bound.DeviceID, g.Generation, g.KeyID, unixMicro(g.RotatedAt), g.SuccessorUsed,
-		unixMicro(g.CreatedAt), unixMicro(g.LastUsedAt), unixMicro(g.RevokedAt))
-	return err
+		args: []any{g.ID, g.AppID, g.StoreID, g.UserID, g.Scopes.String(), g.Bound.LocationID, g.Bound.CatalogID,
+			g.Bound.CustomerListID, g.Bound.DeviceID, g.Generation, g.KeyID, unixMicro(g.RotatedAt), g.SuccessorUsed,
+			unixMicro(g.CreatedAt), unixMicro(g.LastUsedAt), unixMicro(g.RevokedAt)}}
 }
 
 func scanGrant(r row) (*oauth.Grant, error) {
@@ -169,21 +161,18 @@ func (db *DB) Grants(ctx context.Context, f oauth.GrantFilter) ([]*oauth.Grant, 
 // writes nothing. The tokens of earlier generations are kept, so that a
 // replayed refresh token can be recognised.
 func (db *DB) RotateGrant(ctx context.Context, grantID string, from int64, now time.Time, keyID string, tokens []*oauth.Token) error {
-	return fail("rotate grant "+grantID, db.tx(ctx, func(tx handle) error {
-		res, err := tx.ExecContext(ctx, `UPDATE grants
+	// The tokens are queued behind the update in one round trip. A loser
+	// of concurrent rotations finds the generation moved on (orFail), or,
+	// on PostgreSQL, where the batch goes on, finds the same derived token
+	// hashes already stored: oauth.ErrConflict either way, nothing written.
+	steps := append([]*step{{
+		query: `UPDATE grants
 			SET generation = generation + 1, rotated_at = $3, key_id = $4, successor_used = FALSE
 			WHERE id = $1 AND generation = $2 AND revoked_at IS NULL`,
-			grantID, from, now.UnixMicro(), keyID)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return fmt.Errorf("grant revoked or not at generation %d: %w", from, oauth.ErrConflict)
-		}
-		return insertTokens(ctx, tx, tokens)
-	}))
+		args:   []any{grantID, from, now.UnixMicro(), keyID},
+		orFail: fmt.Errorf("grant revoked or not at generation %d: %w", from, oauth.ErrConflict),
+	}}, tokenSteps(tokens)...)
+	return fail("rotate grant "+grantID, db.pipelineTx(ctx, steps, nil))
 }
 
 // MarkGrantUsed records that a token of generation gen was used at now: it

@@ -21,6 +21,9 @@ type handle struct {
 	pool  *sql.DB
 	stmts *stmtCache // nil: no caching
 	tx    *sql.Tx    // nil outside a transaction
+	// conn, on PostgreSQL, is the connection of a transaction that
+	// pipelineTx began itself (database/sql knows nothing of it).
+	conn *sql.Conn
 	// missed collects, within a transaction, the queries not yet prepared.
 	// They cannot be prepared on the pool then: SQLite's writer pool has
 	// one connection and the transaction holds it. (*DB).tx prepares them
@@ -57,6 +60,9 @@ func (h handle) ExecContext(ctx context.Context, query string, args ...any) (sql
 		if h.tx != nil {
 			return h.tx.ExecContext(ctx, query, args...)
 		}
+		if h.conn != nil {
+			return h.conn.ExecContext(ctx, query, args...)
+		}
 		return h.pool.ExecContext(ctx, query, args...)
 	}
 	s, err := h.stmt(ctx, query) //nolint:sqlclosecheck // cached; closed by Close or at the end of the transaction
@@ -74,6 +80,9 @@ func (h handle) QueryContext(ctx context.Context, query string, args ...any) (*s
 		if h.tx != nil {
 			return h.tx.QueryContext(ctx, query, args...)
 		}
+		if h.conn != nil {
+			return h.conn.QueryContext(ctx, query, args...)
+		}
 		return h.pool.QueryContext(ctx, query, args...)
 	}
 	s, err := h.stmt(ctx, query) //nolint:sqlclosecheck // cached; closed by Close or at the end of the transaction
@@ -90,6 +99,9 @@ func (h handle) QueryRowContext(ctx context.Context, query string, args ...any) 
 	if h.stmts == nil {
 		if h.tx != nil {
 			return h.tx.QueryRowContext(ctx, query, args...)
+		}
+		if h.conn != nil {
+			return h.conn.QueryRowContext(ctx, query, args...)
 		}
 		return h.pool.QueryRowContext(ctx, query, args...)
 	}

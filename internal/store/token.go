@@ -12,41 +12,39 @@ import (
 const tokenColumns = `hash, kind, grant_id, app_id, store_id, user_id, scopes, generation,
 	created_at, expires_at, revoked_at`
 
-func insertTokens(ctx context.Context, tx handle, tokens []*oauth.Token) error {
+// tokenSteps are the statements that store tokens: an access and a
+// refresh token, the usual pair, in one statement; any other number one by
+// one.
+func tokenSteps(tokens []*oauth.Token) []*step {
 	if len(tokens) != 2 {
+		steps := make([]*step, 0, len(tokens))
 		for _, t := range tokens {
-			if err := insertToken(ctx, tx, t); err != nil {
-				return err
-			}
+			steps = append(steps, tokenStep(t))
 		}
-		return nil
+		return steps
 	}
-	// An access and a refresh token, the usual pair: one statement, one
-	// round trip.
 	a, r := tokens[0], tokens[1]
-	_, err := tx.ExecContext(ctx, `INSERT INTO tokens (`+tokenColumns+`) VALUES
+	return []*step{{query: `INSERT INTO tokens (` + tokenColumns + `) VALUES
 		($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11),
 		($12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)`,
-		a.Hash, string(a.Kind), optional(a.GrantID), a.AppID, optional(a.StoreID), a.UserID, a.Scopes.String(),
-		a.Generation, unixMicro(a.CreatedAt), unixMicro(a.ExpiresAt), unixMicro(a.RevokedAt),
-		r.Hash, string(r.Kind), optional(r.GrantID), r.AppID, optional(r.StoreID), r.UserID, r.Scopes.String(),
-		r.Generation, unixMicro(r.CreatedAt), unixMicro(r.ExpiresAt), unixMicro(r.RevokedAt))
-	return err
+		args: []any{a.Hash, string(a.Kind), optional(a.GrantID), a.AppID, optional(a.StoreID), a.UserID, a.Scopes.String(),
+			a.Generation, unixMicro(a.CreatedAt), unixMicro(a.ExpiresAt), unixMicro(a.RevokedAt),
+			r.Hash, string(r.Kind), optional(r.GrantID), r.AppID, optional(r.StoreID), r.UserID, r.Scopes.String(),
+			r.Generation, unixMicro(r.CreatedAt), unixMicro(r.ExpiresAt), unixMicro(r.RevokedAt)}}}
 }
 
-func insertToken(ctx context.Context, x handle, t *oauth.Token) error {
-	_, err := x.ExecContext(ctx, `INSERT INTO tokens (`+tokenColumns+`)
+func tokenStep(t *oauth.Token) *step {
+	return &step{query: `INSERT INTO tokens (` + tokenColumns + `)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-		t.Hash, string(t.Kind), optional(t.GrantID), t.AppID, optional(t.StoreID), t.UserID, t.Scopes.String(),
-		t.Generation, unixMicro(t.CreatedAt), unixMicro(t.ExpiresAt), unixMicro(t.RevokedAt))
-	return err
+		args: []any{t.Hash, string(t.Kind), optional(t.GrantID), t.AppID, optional(t.StoreID), t.UserID, t.Scopes.String(),
+			t.Generation, unixMicro(t.CreatedAt), unixMicro(t.ExpiresAt), unixMicro(t.RevokedAt)}}
 }
 
 // CreateToken stores a token outside any rotation (app-level tokens);
 // oauth.ErrConflict if the hash is taken, oauth.ErrNotFound if its app or
 // grant does not exist.
 func (db *DB) CreateToken(ctx context.Context, t *oauth.Token) error {
-	return fail("create token", db.write(ctx, func(h handle) error { return insertToken(ctx, h, t) }))
+	return fail("create token", db.write(ctx, func(h handle) error { return tokenStep(t).run(ctx, h) }))
 }
 
 // TokenInfo returns a token by hash joined with its grant, in one statement;

@@ -155,31 +155,35 @@ func (db *DB) SigningSecret(ctx context.Context, appID string) (*oauth.SigningSe
 	return &s, nil
 }
 
-// enqueueScopeChange compares a new grant with the newest other active
-// grant of its app on its store, within RedeemCode's transaction, and
-// enqueues grant.scopes_changed if the scopes differ.
-func (db *DB) enqueueScopeChange(ctx context.Context, tx handle, g *oauth.Grant, now time.Time) error {
-	// One read, on the code exchange's hot path: the newest other active
-	// grant of the app on the store, if the app has a webhook at all. The
-	// webhook test is a constant subquery, evaluated once, so that an app
-	// without one reads no grant; the order follows the
-	// (app_id, store_id, created_at) index.
-	var prev oauth.Scopes
-	err := tx.QueryRowContext(ctx, `SELECT scopes FROM grants
+// scopeChange is the read behind grant.scopes_changed: the scopes of the
+// newest other active grant of a new grant's app on its store, if the app
+// has a webhook at all.
+type scopeChange struct {
+	step *step
+	prev oauth.Scopes
+}
+
+// scopeChangeStep reads, within RedeemCode's transaction, what
+// enqueueScopeChange compares. The webhook test is a constant subquery,
+// evaluated once, so that an app without one reads no grant; the order
+// follows the (app_id, store_id, created_at) index.
+func scopeChangeStep(g *oauth.Grant) *scopeChange {
+	c := &scopeChange{}
+	c.step = &step{query: `SELECT scopes FROM grants
 		WHERE app_id = $1 AND store_id = $2 AND id <> $3 AND revoked_at IS NULL
 			AND EXISTS (SELECT 1 FROM apps WHERE id = $1 AND webhook_url <> '')
-		ORDER BY created_at DESC LIMIT 1`, g.AppID, g.StoreID, g.ID).Scan(scopes(&prev))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil // a first installation, not a change
-	}
-	if err != nil {
-		return err
-	}
-	if prev.String() == g.Scopes.String() {
-		return nil
+		ORDER BY created_at DESC LIMIT 1`, args: []any{g.AppID, g.StoreID, g.ID}, dest: []any{scopes(&c.prev)}}
+	return c
+}
+
+// enqueueScopeChange enqueues grant.scopes_changed within tx if the read
+// found an earlier grant whose scopes differ from the new one's.
+func (db *DB) enqueueScopeChange(ctx context.Context, tx handle, g *oauth.Grant, c *scopeChange, now time.Time) error {
+	if c.step.n == 0 || c.prev.String() == g.Scopes.String() {
+		return nil // a first installation, an app without a webhook, or no change
 	}
 	return db.enqueueFor(ctx, tx, oauth.WebhookScopesChanged, g.AppID, g.StoreID, map[string]any{
-		"grant_id": g.ID, "scopes": g.Scopes.String(), "previous_scopes": prev.String(),
+		"grant_id": g.ID, "scopes": g.Scopes.String(), "previous_scopes": c.prev.String(),
 	}, now)
 }
 

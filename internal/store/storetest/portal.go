@@ -30,6 +30,7 @@ func RunPortal(t *testing.T, open func(t *testing.T) Portal) {
 		{"Logo", testLogo},
 		{"Installations", testInstallations},
 		{"AuditAppendOnlyOrder", testAudit},
+		{"AuditLargeBatch", testAuditLargeBatch},
 		{"OutboxUninstallInRevokeTransaction", testOutboxUninstall},
 		{"OutboxDeleteApp", testOutboxDeleteApp},
 		{"OutboxScopeChange", testOutboxScopeChange},
@@ -167,6 +168,28 @@ func testAudit(t *testing.T, s Portal) {
 	diff(t, "since", seqs(oauth.AuditFilter{Since: t0.Add(3 * time.Second)}), sq(4, 3))
 	diff(t, "before", seqs(oauth.AuditFilter{Before: recs[2].Seq}), sq(1, 0))
 	diff(t, "nobody's", seqs(oauth.AuditFilter{StoreIDs: []string{"s9"}, UserID: "u9"}), []int64(nil))
+}
+
+// testAuditLargeBatch: a batch that takes several multi-row statements
+// keeps every record, in order.
+func testAuditLargeBatch(t *testing.T, s Portal) {
+	ctx := t.Context()
+	const n = 87 // 64 + 16 + 4 + 1 + 1 + 1
+	recs := make([]oauth.AuditRecord, n)
+	for i := range recs {
+		recs[i] = oauth.AuditRecord{At: t0.Add(time.Duration(i) * time.Second), Action: string(oauth.EventTokenIssued),
+			ActorKind: oauth.ActorApp, ActorID: "a1", AppID: "a1", Detail: fmt.Sprint("record ", i)}
+	}
+	noErr(t, "AppendAudit", s.AppendAudit(ctx, recs))
+	got, err := s.AuditRecords(ctx, oauth.AuditFilter{Oldest: true, Limit: 1000})
+	noErr(t, "AuditRecords", err)
+	if len(got) != n {
+		t.Fatalf("got %d records, want %d", len(got), n)
+	}
+	for i := range got {
+		recs[i].Seq = got[i].Seq
+	}
+	diff(t, "AuditRecords", got, recs)
 }
 
 // revokedFixture is a fixture whose app has a webhook URL and a grant on
