@@ -108,6 +108,18 @@ func (db *DB) DeleteApp(ctx context.Context, id string, now time.Time) error {
 		if err := db.appDeleting(ctx, tx, id, now); err != nil {
 			return err
 		}
+		// On PostgreSQL no foreign key cascades from the app (migration
+		// 00006): its codes, grants (and with them their tokens) and
+		// app-level tokens go here.
+		for _, q := range []string{
+			`DELETE FROM tokens WHERE app_id = $1`,
+			`DELETE FROM grants WHERE app_id = $1`,
+			`DELETE FROM codes WHERE app_id = $1`,
+		} {
+			if _, err := tx.ExecContext(ctx, q, id); err != nil {
+				return err
+			}
+		}
 		if err := mustAffect(tx.ExecContext(ctx, `DELETE FROM apps WHERE id = $1`, id)); err != nil {
 			return err
 		}

@@ -25,7 +25,8 @@ func (db *DB) CreateCode(ctx context.Context, c *oauth.Code) error {
 	err := db.write(ctx, func(h handle) error {
 		res, err := h.ExecContext(ctx, `INSERT INTO codes (`+codeColumns+`)
 		SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16
-		WHERE EXISTS (SELECT 1 FROM members WHERE user_id = $4 AND store_id = $3 AND role IN ($17, $18))`,
+		WHERE EXISTS (SELECT 1 FROM members WHERE user_id = $4 AND store_id = $3 AND role IN ($17, $18))
+			AND EXISTS (SELECT 1 FROM apps WHERE id = $2)`,
 			c.Hash, c.AppID, c.StoreID, c.UserID, c.RedirectURI, c.Scopes.String(), c.Challenge,
 			c.ChallengeMethod, c.Bound.LocationID, c.Bound.CatalogID, c.Bound.CustomerListID, c.Bound.DeviceID,
 			unixMicro(c.CreatedAt), unixMicro(c.ExpiresAt), unixMicro(c.UsedAt), optional(c.GrantID),
@@ -36,7 +37,7 @@ func (db *DB) CreateCode(ctx context.Context, c *oauth.Code) error {
 		if n, err := res.RowsAffected(); err != nil {
 			return err
 		} else if n == 0 {
-			return fmt.Errorf("the user may not connect apps to the store: %w", oauth.ErrNotFound)
+			return fmt.Errorf("no such app, or the user may not connect apps to the store: %w", oauth.ErrNotFound)
 		}
 		return nil
 	})
@@ -138,8 +139,11 @@ func (db *DB) Grants(ctx context.Context, f oauth.GrantFilter) ([]*oauth.Grant, 
 	}
 	q += ` ORDER BY created_at DESC, id DESC`
 	if f.Limit > 0 {
-		args = append(args, f.Limit)
-		q += fmt.Sprintf(" LIMIT $%d", len(args))
+		// A constant, not a parameter: PostgreSQL plans a prepared
+		// statement once for all parameters after a few runs, and a
+		// parameter's LIMIT may be any size, which can make it prefer a
+		// sort of every matching grant to the index's order.
+		q += fmt.Sprintf(" LIMIT %d", f.Limit)
 	}
 	rows, err := db.rd.QueryContext(ctx, q, args...)
 	grants, err := collect(rows, err, func(r *sql.Rows, g **oauth.Grant) (err error) {

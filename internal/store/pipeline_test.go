@@ -1,11 +1,13 @@
 package store_test
 
 import (
+	"database/sql"
 	"errors"
 	"testing"
 	"time"
 
 	"github.com/storekey/storekey/internal/oauth"
+	"github.com/storekey/storekey/internal/store"
 	"github.com/storekey/storekey/internal/store/dbtest"
 )
 
@@ -56,5 +58,37 @@ func TestPipelinedTransactionFailure(t *testing.T) {
 				t.Fatalf("Grant after a clean redemption: %v", err)
 			}
 		})
+	}
+}
+
+// On PostgreSQL tokens name their app without a foreign key (migration
+// 00006). A token row left behind by an insert that raced its app's
+// deletion must never be found.
+func TestTokenOfDeletedAppNotFound(t *testing.T) {
+	dsn := dbtest.PostgresSchema(t)
+	db, err := store.Open(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	if err := db.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = raw.Close() })
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	if _, err := raw.ExecContext(t.Context(), `INSERT INTO tokens (hash, kind, app_id, user_id, scopes, generation, created_at)
+		VALUES ($1, 'access', 'app_gone', '', '', 0, $2)`, oauth.Hash("ska_orphan"), t0.UnixMicro()); err != nil {
+		t.Fatalf("insert a token without its app: %v", err)
+	}
+	if _, err := db.TokenInfo(t.Context(), oauth.Hash("ska_orphan")); !errors.Is(err, oauth.ErrNotFound) {
+		t.Fatalf("TokenInfo of a token whose app is gone = %v, want ErrNotFound", err)
+	}
+	err = db.CreateToken(t.Context(), &oauth.Token{Hash: oauth.Hash("ska_new"), Kind: oauth.KindAccess, AppID: "app_gone", CreatedAt: t0})
+	if !errors.Is(err, oauth.ErrNotFound) {
+		t.Fatalf("CreateToken for a missing app = %v, want ErrNotFound", err)
 	}
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"time"
 
 	"github.com/storekey/storekey/internal/oauth"
@@ -35,7 +36,8 @@ func tokenSteps(tokens []*oauth.Token) []*step {
 
 func tokenStep(t *oauth.Token) *step {
 	return &step{query: `INSERT INTO tokens (` + tokenColumns + `)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11
+		WHERE EXISTS (SELECT 1 FROM apps WHERE id = $4)`,
 		args: []any{t.Hash, string(t.Kind), optional(t.GrantID), t.AppID, optional(t.StoreID), t.UserID, t.Scopes.String(),
 			t.Generation, unixMicro(t.CreatedAt), unixMicro(t.ExpiresAt), unixMicro(t.RevokedAt)}}
 }
@@ -44,7 +46,16 @@ func tokenStep(t *oauth.Token) *step {
 // oauth.ErrConflict if the hash is taken, oauth.ErrNotFound if its app or
 // grant does not exist.
 func (db *DB) CreateToken(ctx context.Context, t *oauth.Token) error {
-	return fail("create token", db.write(ctx, func(h handle) error { return tokenStep(t).run(ctx, h) }))
+	return fail("create token", db.write(ctx, func(h handle) error {
+		s := tokenStep(t)
+		if err := s.run(ctx, h); err != nil {
+			return err
+		}
+		if s.n == 0 {
+			return fmt.Errorf("no app %q: %w", t.AppID, oauth.ErrNotFound)
+		}
+		return nil
+	}))
 }
 
 // TokenInfo returns a token by hash joined with its grant, in one statement;
@@ -63,7 +74,7 @@ func (db *DB) TokenInfo(ctx context.Context, hash []byte) (*oauth.TokenInfo, err
 		g.id, g.app_id, g.store_id, g.user_id, g.scopes, g.location_id, g.catalog_id,
 		g.customer_list_id, g.device_id, g.generation, g.key_id, g.rotated_at, g.successor_used,
 		g.created_at, g.last_used_at, g.revoked_at
-		FROM tokens t LEFT JOIN grants g ON g.id = t.grant_id
+		FROM tokens t JOIN apps a ON a.id = t.app_id LEFT JOIN grants g ON g.id = t.grant_id
 		WHERE t.hash = $1`, hash).Scan(
 		&t.Hash, &t.Kind, text(&t.GrantID), &t.AppID, text(&t.StoreID), &t.UserID, scopes(&t.Scopes), &t.Generation,
 		at(&t.CreatedAt), at(&t.ExpiresAt), at(&t.RevokedAt),
