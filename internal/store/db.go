@@ -157,7 +157,11 @@ func openSQLite(dsn string) (*DB, error) {
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("store: open sqlite: %w", err), w.Close())
 	}
-	n := max(4, runtime.GOMAXPROCS(0))
+	// As many readers as cores, and a few at least so that one long read
+	// (an export) never holds up the rest: each connection keeps its page
+	// cache, its copy of the schema and its prepared statements, about a
+	// megabyte, and a read takes tens of microseconds.
+	n := max(3, runtime.GOMAXPROCS(0))
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
 	r.SetConnMaxLifetime(0)
