@@ -65,10 +65,11 @@ type Storage interface {
 	// Session returns the session with the hash if it has not expired at now;
 	// ErrNotFound otherwise.
 	Session(ctx context.Context, hash []byte, now time.Time) (*Session, error)
-	// MerchantSession returns an unexpired session of kind SessionMerchant
-	// and its merchant, in one read (it is on every authorization request);
-	// ErrNotFound if either is missing.
-	MerchantSession(ctx context.Context, hash []byte, now time.Time) (*Session, *User, error)
+	// MerchantSession returns an unexpired session of kind SessionMerchant,
+	// its merchant and the merchant's memberships (as Memberships), in one
+	// read: it is on every authorization request. ErrNotFound if the
+	// session or its merchant is missing.
+	MerchantSession(ctx context.Context, hash []byte, now time.Time) (*Session, *User, []Membership, error)
 	// DeleteSession ends a session; deleting a missing one is not an error.
 	DeleteSession(ctx context.Context, hash []byte) error
 

@@ -170,24 +170,41 @@ func (db *DB) Session(ctx context.Context, hash []byte, now time.Time) (*oauth.S
 	return &s, nil
 }
 
-// MerchantSession returns an unexpired merchant session and its merchant,
-// in one statement; oauth.ErrNotFound if the session is unknown, expired,
-// of another kind, or its merchant is gone.
-func (db *DB) MerchantSession(ctx context.Context, hash []byte, now time.Time) (*oauth.Session, *oauth.User, error) {
-	var (
-		s oauth.Session
-		u oauth.User
-	)
-	err := db.rd.QueryRowContext(ctx, `SELECT s.hash, s.user_id, s.kind, s.created_at, s.expires_at,
-			u.id, u.email, u.name, u.password_hash, u.created_at
+// MerchantSession returns an unexpired merchant session, its merchant and
+// the merchant's memberships (by store name, as Memberships), in one
+// statement; oauth.ErrNotFound if the session is unknown, expired, of
+// another kind, or its merchant is gone.
+func (db *DB) MerchantSession(ctx context.Context, hash []byte, now time.Time) (*oauth.Session, *oauth.User, []oauth.Membership, error) {
+	rows, err := db.rd.QueryContext(ctx, `SELECT s.hash, s.user_id, s.kind, s.created_at, s.expires_at,
+			u.id, u.email, u.name, u.password_hash, u.created_at,
+			st.id, st.name, st.slug, st.created_at, m.role
 		FROM sessions s JOIN users u ON u.id = s.user_id
-		WHERE s.hash = $1 AND s.expires_at > $2 AND s.kind = $3`, hash, now.UnixMicro(), oauth.SessionMerchant).
-		Scan(&s.Hash, &s.UserID, &s.Kind, at(&s.CreatedAt), at(&s.ExpiresAt),
-			&u.ID, &u.Email, &u.Name, &u.PasswordHash, at(&u.CreatedAt))
+			LEFT JOIN members m ON m.user_id = u.id
+			LEFT JOIN stores st ON st.id = m.store_id
+		WHERE s.hash = $1 AND s.expires_at > $2 AND s.kind = $3
+		ORDER BY lower(st.name), st.name, st.id`, hash, now.UnixMicro(), oauth.SessionMerchant)
+	var (
+		sess oauth.Session
+		u    oauth.User
+	)
+	ms, err := collect(rows, err, func(r *sql.Rows, m *oauth.Membership) error {
+		var role string
+		err := r.Scan(&sess.Hash, &sess.UserID, &sess.Kind, at(&sess.CreatedAt), at(&sess.ExpiresAt),
+			&u.ID, &u.Email, &u.Name, &u.PasswordHash, at(&u.CreatedAt),
+			text(&m.Store.ID), text(&m.Store.Name), text(&m.Store.Slug), at(&m.Store.CreatedAt), text(&role))
+		m.Role = oauth.Role(role)
+		return err
+	})
 	if err != nil {
-		return nil, nil, fail("merchant session", err)
+		return nil, nil, nil, fail("merchant session", err)
 	}
-	return &s, &u, nil
+	if len(ms) == 0 {
+		return nil, nil, nil, fail("merchant session", sql.ErrNoRows)
+	}
+	if ms[0].Store.ID == "" {
+		ms = nil // one row, of a merchant without stores
+	}
+	return &sess, &u, ms, nil
 }
 
 // DeleteSession ends a session; deleting a missing one is not an error.

@@ -101,20 +101,16 @@ func (h *Handler) authorizeIn(w http.ResponseWriter, r *http.Request, p *profile
 	if !ok {
 		return
 	}
-	u, cookie, err := h.session(r)
+	m, err := h.signedIn(r)
 	if err != nil {
 		h.serverError(w, r, err)
 		return
 	}
-	if u == nil {
+	if m == nil {
 		h.render(w, r, http.StatusOK, "signin", h.signinFor(r, a, r.URL.Path+"?"+r.URL.RawQuery))
 		return
 	}
-	stores, err := h.storesFor(r.Context(), u.ID, a)
-	if err != nil {
-		h.serverError(w, r, err)
-		return
-	}
+	u, cookie, stores := m.user, m.cookie, storesFor(m.memberships, a)
 	// Consent is skipped only when there is nothing to choose: one store,
 	// and no location, catalog or customer list to pick within it.
 	if len(stores) == 1 && len(h.resourceKinds(a)) == 0 {
@@ -133,14 +129,17 @@ func (h *Handler) authorizeIn(w http.ResponseWriter, r *http.Request, p *profile
 	}, a)
 }
 
-// storesFor returns the stores u may connect the app to: those u owns or
-// administers, limited to the one the request names, if it names one.
-func (h *Handler) storesFor(ctx context.Context, userID string, a *oauth.Authorization) ([]oauth.Store, error) {
-	stores, err := h.authorizableStores(ctx, userID)
-	if err != nil || a.StoreSlug == "" {
-		return stores, err
+// storesFor returns the stores a merchant with these memberships may
+// connect the app to: those they own or administer, limited to the one the
+// request names, if it names one.
+func storesFor(ms []oauth.Membership, a *oauth.Authorization) []oauth.Store {
+	var out []oauth.Store
+	for _, m := range ms {
+		if m.Role.CanAuthorize() && (a.StoreSlug == "" || m.Store.Slug == a.StoreSlug) {
+			out = append(out, m.Store)
+		}
 	}
-	return slices.DeleteFunc(stores, func(s oauth.Store) bool { return s.Slug != a.StoreSlug }), nil
+	return out
 }
 
 // decide receives the consent form. The original request comes back in q
@@ -159,17 +158,18 @@ func (h *Handler) decideIn(w http.ResponseWriter, r *http.Request, p *profile.Pr
 	if !ok {
 		return
 	}
-	u, cookie, err := h.session(r)
+	m, err := h.signedIn(r)
 	if err != nil {
 		h.serverError(w, r, err)
 		return
 	}
-	if u == nil {
+	if m == nil {
 		v := h.signinFor(r, a, r.URL.Path+"?"+raw)
 		v.Error = "Your session has ended. Sign in again to continue."
 		h.render(w, r, http.StatusUnauthorized, "signin", v)
 		return
 	}
+	u, cookie := m.user, m.cookie
 	if !validCSRF(cookie, r.PostForm.Get("csrf")) {
 		h.message(w, r, http.StatusForbidden, message{
 			base:    h.base(r, u),
@@ -182,11 +182,7 @@ func (h *Handler) decideIn(w http.ResponseWriter, r *http.Request, p *profile.Pr
 	case "deny":
 		h.deny(w, r, a, u)
 	case "allow":
-		stores, err := h.storesFor(r.Context(), u.ID, a)
-		if err != nil {
-			h.serverError(w, r, err)
-			return
-		}
+		stores := storesFor(m.memberships, a)
 		id := r.PostForm.Get("store_id")
 		if id == "" && len(stores) > 0 {
 			v := consentView{

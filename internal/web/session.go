@@ -28,25 +28,47 @@ func (h *Handler) CurrentUser(r *http.Request) (*oauth.User, bool) {
 // session returns the signed-in merchant and the cookie's value, or a nil
 // user when there is none. Only storage failures are errors.
 func (h *Handler) session(r *http.Request) (*oauth.User, string, error) {
-	u, _, cookie, err := h.merchantSession(r)
-	return u, cookie, err
+	m, err := h.signedIn(r)
+	if err != nil || m == nil {
+		return nil, "", err
+	}
+	return m.user, m.cookie, nil
 }
 
 // merchantSession is session with the session record, for the freshness
-// check: one read of the session joined with its merchant.
+// check.
 func (h *Handler) merchantSession(r *http.Request) (*oauth.User, *oauth.Session, string, error) {
+	m, err := h.signedIn(r)
+	if err != nil || m == nil {
+		return nil, nil, "", err
+	}
+	return m.user, m.session, m.cookie, nil
+}
+
+// merchant is who a request's session cookie signs in, as one read gives
+// it: the session, the merchant and the merchant's stores.
+type merchant struct {
+	user        *oauth.User
+	session     *oauth.Session
+	memberships []oauth.Membership
+	cookie      string
+}
+
+// signedIn returns the request's merchant, or nil when there is none. Only
+// storage failures are errors.
+func (h *Handler) signedIn(r *http.Request) (*merchant, error) {
 	c, err := r.Cookie(cookieName)
 	if err != nil || !validCookie(c.Value) {
-		return nil, nil, "", nil
+		return nil, nil
 	}
-	s, u, err := h.st.MerchantSession(r.Context(), oauth.Hash(c.Value), h.now())
+	s, u, ms, err := h.st.MerchantSession(r.Context(), oauth.Hash(c.Value), h.now())
 	if errors.Is(err, oauth.ErrNotFound) {
-		return nil, nil, "", nil
+		return nil, nil
 	}
 	if err != nil {
-		return nil, nil, "", fmt.Errorf("session: %w", err)
+		return nil, fmt.Errorf("session: %w", err)
 	}
-	return u, s, c.Value, nil
+	return &merchant{user: u, session: s, memberships: ms, cookie: c.Value}, nil
 }
 
 // validCookie rejects values that cannot be a session before they cost a

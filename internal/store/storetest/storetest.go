@@ -581,10 +581,26 @@ func testMerchantSession(t *testing.T, s oauth.Storage) {
 	for _, x := range []*oauth.Session{merchant, partner, orphan} {
 		noErr(t, "CreateSession", s.CreateSession(ctx, x))
 	}
-	gotS, gotU, err := s.MerchantSession(ctx, merchant.Hash, t0.Add(time.Minute))
+	gotS, gotU, gotM, err := s.MerchantSession(ctx, merchant.Hash, t0.Add(time.Minute))
 	noErr(t, "MerchantSession", err)
 	diff(t, "MerchantSession session", gotS, merchant)
 	diff(t, "MerchantSession user", gotU, u)
+	diff(t, "MerchantSession memberships of a merchant without stores", gotM, []oauth.Membership(nil))
+
+	// With stores: the memberships come along, as Memberships lists them.
+	zed := &oauth.Store{ID: "s-z", Name: "zed", Slug: "zed", CreatedAt: t0}
+	abc := &oauth.Store{ID: "s-a", Name: "Abc", Slug: "abc", CreatedAt: t0}
+	noErr(t, "CreateStore", s.CreateStore(ctx, zed, u.ID))
+	other := &oauth.User{ID: "u2", Email: "bob@example.com", CreatedAt: t0}
+	noErr(t, "CreateUser", s.CreateUser(ctx, other))
+	noErr(t, "CreateStore", s.CreateStore(ctx, abc, other.ID))
+	noErr(t, "AddMember", s.AddMember(ctx, abc.ID, u.ID, oauth.RoleStaff))
+	_, _, gotM, err = s.MerchantSession(ctx, merchant.Hash, t0)
+	noErr(t, "MerchantSession", err)
+	want, err := s.Memberships(ctx, u.ID)
+	noErr(t, "Memberships", err)
+	diff(t, "MerchantSession memberships", gotM, want)
+	diff(t, "MerchantSession memberships", gotM, []oauth.Membership{{Store: *abc, Role: oauth.RoleStaff}, {Store: *zed, Role: oauth.RoleOwner}})
 	for _, tc := range []struct {
 		name string
 		hash []byte
@@ -595,7 +611,7 @@ func testMerchantSession(t *testing.T, s oauth.Storage) {
 		{"whose merchant is gone", orphan.Hash, t0},
 		{"unknown", hash("sks_unknown"), t0},
 	} {
-		_, _, err := s.MerchantSession(ctx, tc.hash, tc.now)
+		_, _, _, err := s.MerchantSession(ctx, tc.hash, tc.now)
 		wantErr(t, "MerchantSession "+tc.name, err, oauth.ErrNotFound)
 	}
 }
