@@ -23,9 +23,12 @@ type committer struct {
 }
 
 type job struct {
-	ctx  context.Context
-	fn   func(h handle) error
-	done chan error
+	ctx context.Context
+	fn  func(h handle) error
+	// single: fn runs one statement. SQLite undoes a statement that fails
+	// by itself, keeping the transaction, so such a job needs no savepoint.
+	single bool
+	done   chan error
 }
 
 // maxBatch bounds a group commit: enough to amortise the fsync, small
@@ -43,8 +46,9 @@ func newCommitter(db *DB) *committer {
 
 // do runs fn in a write transaction shared with whatever other writes are
 // waiting, and returns its error once the transaction is durably committed.
-func (c *committer) do(ctx context.Context, fn func(h handle) error) error {
-	j := &job{ctx: ctx, fn: fn, done: make(chan error, 1)}
+// single says that fn runs one statement.
+func (c *committer) do(ctx context.Context, fn func(h handle) error, single bool) error {
+	j := &job{ctx: ctx, fn: fn, single: single, done: make(chan error, 1)}
 	select {
 	case c.jobs <- j:
 	case <-ctx.Done():
@@ -88,6 +92,11 @@ func (c *committer) run() {
 func (c *committer) commit(batch []*job) {
 	errs := make([]error, len(batch))
 	err := c.db.runTx(context.Background(), func(tx handle) error {
+		// A job's statements run to their end whatever its caller's context
+		// does: SQLite answers an interrupted write inside a transaction by
+		// rolling the whole transaction back, every other job's writes with
+		// it.
+		tx.detached = true
 		if len(batch) == 1 {
 			errs[0] = batch[0].fn(tx)
 			return errs[0]
@@ -95,6 +104,10 @@ func (c *committer) commit(batch []*job) {
 		for i, j := range batch {
 			if errs[i] = j.ctx.Err(); errs[i] != nil {
 				continue // given up on before it ran: nothing to write
+			}
+			if j.single {
+				errs[i] = j.fn(tx)
+				continue
 			}
 			if _, err := tx.tx.ExecContext(context.Background(), "SAVEPOINT job"); err != nil {
 				return fmt.Errorf("savepoint: %w", err)

@@ -249,16 +249,16 @@ func (db *DB) Ping(ctx context.Context) error {
 // moment (group commit, see committer), fn's part of it inside a savepoint.
 func (db *DB) tx(ctx context.Context, fn func(tx handle) error) error {
 	if db.commit != nil {
-		return db.commit.do(ctx, fn)
+		return db.commit.do(ctx, fn, false)
 	}
 	return db.runTx(ctx, fn)
 }
 
 // write runs a single-statement write: on PostgreSQL directly (autocommit),
-// on SQLite through the group commit.
+// on SQLite through the group commit. fn must run exactly one statement.
 func (db *DB) write(ctx context.Context, fn func(h handle) error) error {
 	if db.commit != nil {
-		return db.commit.do(ctx, fn)
+		return db.commit.do(ctx, fn, true)
 	}
 	return fn(db.wr)
 }

@@ -24,6 +24,9 @@ type handle struct {
 	// conn, on PostgreSQL, is the connection of a transaction that
 	// pipelineTx began itself (database/sql knows nothing of it).
 	conn *sql.Conn
+	// detached runs every statement to its end even if the context passed
+	// with it is cancelled (SQLite's group commit, see committer.commit).
+	detached bool
 	// missed collects, within a transaction, the queries not yet prepared.
 	// They cannot be prepared on the pool then: SQLite's writer pool has
 	// one connection and the transaction holds it. (*DB).tx prepares them
@@ -56,6 +59,9 @@ func (h handle) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 }
 
 func (h handle) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if h.detached {
+		ctx = context.WithoutCancel(ctx)
+	}
 	if h.stmts == nil {
 		if h.tx != nil {
 			return h.tx.ExecContext(ctx, query, args...)
@@ -76,6 +82,9 @@ func (h handle) ExecContext(ctx context.Context, query string, args ...any) (sql
 }
 
 func (h handle) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if h.detached {
+		ctx = context.WithoutCancel(ctx)
+	}
 	if h.stmts == nil {
 		if h.tx != nil {
 			return h.tx.QueryContext(ctx, query, args...)
@@ -96,6 +105,9 @@ func (h handle) QueryContext(ctx context.Context, query string, args ...any) (*s
 }
 
 func (h handle) QueryRowContext(ctx context.Context, query string, args ...any) row {
+	if h.detached {
+		ctx = context.WithoutCancel(ctx)
+	}
 	if h.stmts == nil {
 		if h.tx != nil {
 			return h.tx.QueryRowContext(ctx, query, args...)

@@ -179,3 +179,41 @@ func TestGroupCommit(t *testing.T) {
 		t.Fatalf("users stored: %d, %v; want 51", n, err)
 	}
 }
+
+// A job whose caller gives up while its statement runs does not take the
+// other jobs of its group commit down with it: SQLite would roll the whole
+// transaction back on an interrupted write, so the statements of a batch
+// run detached from their callers' contexts.
+func TestGroupCommitCallerCancel(t *testing.T) {
+	db, err := Open(t.Context(), filepath.Join(t.TempDir(), "c.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = db.Close() }()
+	if err := db.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	slowCtx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	slow := &job{ctx: slowCtx, single: true, done: make(chan error, 1), fn: func(h handle) error {
+		time.AfterFunc(20*time.Millisecond, cancel)
+		_, err := h.ExecContext(slowCtx, `INSERT INTO attempts (name, window_start, hits)
+			SELECT 'slow', 0, count(*) FROM (WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 2000000) SELECT x FROM c)`)
+		return err
+	}}
+	other := &job{ctx: context.Background(), single: true, done: make(chan error, 1), fn: func(h handle) error {
+		_, err := h.ExecContext(context.Background(), `INSERT INTO attempts (name, window_start, hits) VALUES ('other', 0, 1)`)
+		return err
+	}}
+	db.commit.commit([]*job{slow, other})
+	if err := <-other.done; err != nil {
+		t.Fatalf("the other job of the batch failed: %v", err)
+	}
+	var n int
+	if err := db.r.QueryRowContext(t.Context(), `SELECT count(*) FROM attempts WHERE name = 'other'`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("the other job's row: count %d, err %v; want 1", n, err)
+	}
+	if err := <-slow.done; err != nil {
+		t.Errorf("the job ran to its end, so it must report success: %v", err)
+	}
+}
