@@ -18,21 +18,19 @@ func (db *DB) AppendAudit(ctx context.Context, recs []oauth.AuditRecord) error {
 	if len(recs) == 0 {
 		return nil
 	}
-	return fail("append audit records", db.tx(ctx, func(tx handle) error {
-		for len(recs) > 0 {
-			n := auditChunk(len(recs))
-			args := make([]any, 0, n*auditFields)
-			for _, r := range recs[:n] {
-				args = append(args, r.At.UnixMicro(), r.Action, r.ActorKind, r.ActorID, r.PartnerID, r.AppID,
-					r.StoreID, r.UserID, r.GrantID, clip(r.IP, 64), clip(r.UserAgent, 256), clip(r.Detail, 512))
-			}
-			if _, err := tx.ExecContext(ctx, auditInserts[n], args...); err != nil {
-				return err
-			}
-			recs = recs[n:]
+	var steps []*step
+	for len(recs) > 0 {
+		n := auditChunk(len(recs))
+		args := make([]any, 0, n*auditFields)
+		for _, r := range recs[:n] {
+			args = append(args, r.At.UnixMicro(), r.Action, r.ActorKind, r.ActorID, r.PartnerID, r.AppID,
+				r.StoreID, r.UserID, r.GrantID, clip(r.IP, 64), clip(r.UserAgent, 256), clip(r.Detail, 512))
 		}
-		return nil
-	}))
+		steps = append(steps, &step{query: auditInserts[n], args: args})
+		recs = recs[n:]
+	}
+	// On PostgreSQL: BEGIN, the inserts and COMMIT in one round trip.
+	return fail("append audit records", db.pipelineTx(ctx, steps, nil))
 }
 
 // AppendAudit writes a batch in multi-row statements of these sizes, the

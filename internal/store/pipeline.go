@@ -53,6 +53,17 @@ func (db *DB) pipelineTx(ctx context.Context, steps []*step, then func(tx handle
 			return then(tx)
 		})
 	}
+	// With nothing left to decide (no step that can fail the transaction
+	// by matching nothing, nothing to run after), COMMIT goes in the same
+	// round trip: should a statement fail, PostgreSQL skips what follows
+	// it in the batch, COMMIT included, and the transaction is rolled back
+	// below.
+	final := then == nil
+	for _, s := range steps {
+		if s.orFail != nil {
+			final = false
+		}
+	}
 	conn, err := db.w.Conn(ctx)
 	if err != nil {
 		return err
@@ -68,12 +79,18 @@ func (db *DB) pipelineTx(ctx context.Context, steps []*step, then func(tx handle
 		for _, s := range steps {
 			b.Queue(s.query, s.args...)
 		}
-		return readBatch(c.Conn().SendBatch(ctx, b), steps)
+		if final {
+			b.Queue("COMMIT")
+		}
+		return readBatch(c.Conn().SendBatch(ctx, b), steps, final)
 	})
 	for _, s := range steps {
 		if err == nil && s.n == 0 && s.orFail != nil {
 			err = s.orFail
 		}
+	}
+	if err == nil && final {
+		return nil
 	}
 	if err == nil && then != nil {
 		err = then(handle{pool: db.w, conn: conn})
@@ -90,9 +107,9 @@ func (db *DB) pipelineTx(ctx context.Context, steps []*step, then func(tx handle
 	return err
 }
 
-// readBatch reads the results of BEGIN and the steps, in order, recording
-// each step's row count, and closes the batch.
-func readBatch(br pgx.BatchResults, steps []*step) error {
+// readBatch reads the results of BEGIN, the steps and, if final, COMMIT,
+// in order, recording each step's row count, and closes the batch.
+func readBatch(br pgx.BatchResults, steps []*step, final bool) error {
 	_, err := br.Exec()
 	for _, s := range steps {
 		if err != nil {
@@ -110,6 +127,9 @@ func readBatch(br pgx.BatchResults, steps []*step) error {
 		}
 		tag, e := br.Exec()
 		s.n, err = tag.RowsAffected(), e
+	}
+	if final && err == nil {
+		_, err = br.Exec()
 	}
 	if cerr := br.Close(); err == nil {
 		err = cerr

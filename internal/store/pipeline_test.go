@@ -61,6 +61,40 @@ func TestPipelinedTransactionFailure(t *testing.T) {
 	}
 }
 
+// A transaction whose COMMIT travels in the same batch as its statements
+// (nothing left to decide) is rolled back whole when one of them fails.
+func TestPipelinedCommitInBatch(t *testing.T) {
+	for _, b := range dbtest.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			db := b.Open(t)
+			ctx := t.Context()
+			insert := func(name string) string {
+				return `INSERT INTO attempts (name, window_start, hits) VALUES ('` + name + `', 0, 1)`
+			}
+			for range 20 { // enough to come back to the same pooled connection
+				err := db.ExecInOneTx(ctx, insert("a"), insert("b"), insert("b"), insert("c"))
+				if !errors.Is(err, oauth.ErrConflict) {
+					t.Fatalf("a batch with a duplicate key = %v, want ErrConflict", err)
+				}
+				for _, name := range []string{"a", "b", "c"} {
+					if n, err := db.CountAttempt(ctx, name, time.Unix(0, 0), time.Hour); err != nil || n != 1 {
+						t.Fatalf("after the failed batch, %s counts %d (err %v): want 1, nothing kept", name, n, err)
+					}
+					if err := db.ResetAttempts(ctx, name); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			if err := db.ExecInOneTx(ctx, insert("a"), insert("b")); err != nil {
+				t.Fatalf("a clean batch: %v", err)
+			}
+			if n, err := db.CountAttempt(ctx, "b", time.Unix(0, 0), time.Hour); err != nil || n != 2 {
+				t.Fatalf("after the clean batch, b counts %d (err %v), want 2", n, err)
+			}
+		})
+	}
+}
+
 // On PostgreSQL tokens name their app without a foreign key (migration
 // 00006). A token row left behind by an insert that raced its app's
 // deletion must never be found.
