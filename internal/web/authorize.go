@@ -297,7 +297,9 @@ func (h *Handler) approveWith(w http.ResponseWriter, r *http.Request, a *oauth.A
 		h.serverError(w, r, err)
 		return
 	}
-	h.log.InfoContext(r.Context(), "app authorized", "app_id", a.App.ID, "store_id", s.ID, "user_id", u.ID)
+	// The audit trail keeps every authorization (authorization.granted);
+	// the log, one line per request at most, mentions it at debug level.
+	h.log.DebugContext(r.Context(), "app authorized", "app_id", a.App.ID, "store_id", s.ID, "user_id", u.ID)
 	if a.OOB() {
 		h.render(w, r, http.StatusOK, "code", codeView{
 			base:    h.base(r, u),
@@ -314,7 +316,7 @@ func (h *Handler) approveWith(w http.ResponseWriter, r *http.Request, a *oauth.A
 // deny sends access_denied to the app (RFC 6749 §4.1.2.1).
 func (h *Handler) deny(w http.ResponseWriter, r *http.Request, a *oauth.Authorization, u *oauth.User) {
 	err := oauth.AsError(h.svc.Deny(r.Context(), a, u.ID))
-	h.log.InfoContext(r.Context(), "app denied", "app_id", a.App.ID, "user_id", u.ID)
+	h.log.DebugContext(r.Context(), "app denied", "app_id", a.App.ID, "user_id", u.ID)
 	if a.OOB() {
 		h.message(w, r, http.StatusOK, message{
 			base:    h.base(r, u),
