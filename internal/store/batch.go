@@ -11,9 +11,11 @@ import (
 // with synchronous=FULL, every commit waits for an fsync: committed one by
 // one, concurrent writes queue behind each other's fsyncs. The committer
 // runs every write waiting at the moment in one transaction, each inside a
-// savepoint of its own, and commits them with one fsync. A write that fails
-// is rolled back to its savepoint and fails alone; a failed commit fails
-// them all; none waits for a batch to fill: a lone write commits at once.
+// savepoint of its own (a single statement needs none: SQLite undoes a
+// failed statement by itself), and commits them with one fsync. A write
+// that fails is rolled back to its savepoint and fails alone; a failed
+// commit fails them all; none waits for a batch to fill: a lone write
+// commits at once.
 type committer struct {
 	db   *DB
 	jobs chan *job
