@@ -110,7 +110,7 @@ func (h *Handler) authorizeIn(w http.ResponseWriter, r *http.Request, p *profile
 		h.render(w, r, http.StatusOK, "signin", h.signinFor(r, a, r.URL.Path+"?"+r.URL.RawQuery))
 		return
 	}
-	u, cookie, stores := m.user, m.cookie, storesFor(m.memberships, a)
+	u, cookie, stores := m.user, m.cookie, storesFor(m.memberships, a.StoreSlug)
 	// Consent is skipped only when there is nothing to choose: one store,
 	// and no location, catalog or customer list to pick within it.
 	if len(stores) == 1 && len(h.resourceKinds(a)) == 0 {
@@ -130,12 +130,12 @@ func (h *Handler) authorizeIn(w http.ResponseWriter, r *http.Request, p *profile
 }
 
 // storesFor returns the stores a merchant with these memberships may
-// connect the app to: those they own or administer, limited to the one the
-// request names, if it names one.
-func storesFor(ms []oauth.Membership, a *oauth.Authorization) []oauth.Store {
+// connect apps to: those they own or administer, limited to the one with
+// the slug, if one is given (a request that names its store).
+func storesFor(ms []oauth.Membership, slug string) []oauth.Store {
 	var out []oauth.Store
 	for _, m := range ms {
-		if m.Role.CanAuthorize() && (a.StoreSlug == "" || m.Store.Slug == a.StoreSlug) {
+		if m.Role.CanAuthorize() && (slug == "" || m.Store.Slug == slug) {
 			out = append(out, m.Store)
 		}
 	}
@@ -182,7 +182,7 @@ func (h *Handler) decideIn(w http.ResponseWriter, r *http.Request, p *profile.Pr
 	case "deny":
 		h.deny(w, r, a, u)
 	case "allow":
-		stores := storesFor(m.memberships, a)
+		stores := storesFor(m.memberships, a.StoreSlug)
 		id := r.PostForm.Get("store_id")
 		if id == "" && len(stores) > 0 {
 			v := consentView{
@@ -271,13 +271,7 @@ func (h *Handler) authorizableStores(ctx context.Context, userID string) ([]oaut
 	if err != nil {
 		return nil, fmt.Errorf("memberships: %w", err)
 	}
-	var out []oauth.Store
-	for _, m := range ms {
-		if m.Role.CanAuthorize() {
-			out = append(out, m.Store)
-		}
-	}
-	return out, nil
+	return storesFor(ms, ""), nil
 }
 
 // approve issues the code and sends it to the app, or shows it when the
