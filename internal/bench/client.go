@@ -40,12 +40,12 @@ func IsLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// NewHTTPClient returns a client made for load: one transport that keeps
+// newHTTPClient returns a client made for load: one transport that keeps
 // up to concurrency idle connections to the server alive, never goes
 // through a proxy, never asks for compression, and never follows redirects
 // (the redirects of an authorization flow are what the flow inspects). jar
 // may be nil.
-func NewHTTPClient(concurrency int, jar http.CookieJar) *http.Client {
+func newHTTPClient(concurrency int, jar http.CookieJar) *http.Client {
 	t := &http.Transport{
 		Proxy:                 nil,
 		DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
@@ -93,19 +93,6 @@ func do(c *http.Client, req *http.Request, stepName string, buf *bytes.Buffer) (
 		return response{}, &Error{Step: stepName, Code: "transport", Detail: "read body: " + err.Error()}
 	}
 	return response{status: resp.StatusCode, location: resp.Header.Get("Location"), body: buf.Bytes()}, nil
-}
-
-// postForm sends an application/x-www-form-urlencoded POST.
-func postForm(ctx context.Context, c *http.Client, target, auth, body, stepName string, buf *bytes.Buffer) (response, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, strings.NewReader(body))
-	if err != nil {
-		return response{}, err
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	if auth != "" {
-		req.Header.Set("Authorization", auth)
-	}
-	return do(c, req, stepName, buf)
 }
 
 // get sends a GET with an optional Authorization header.

@@ -55,9 +55,8 @@ const RateLimitHint = "the server rate-limits /oauth/token: start it with STOREK
 type scenario struct {
 	name, unit, step string
 	concurrency      int
-	// prepare does the scenario's setup with the run's client and returns
-	// the op of each worker.
-	prepare func(d *Driver, ctx context.Context, c *http.Client, workers int) (func(worker int) Op, error)
+	// prepare does the scenario's setup and returns the op of each worker.
+	prepare func(d *Driver, ctx context.Context, workers int) (func(worker int, c *Conn) Op, error)
 }
 
 // scenarios, in the order "all" runs them. The authorization flows come last
@@ -99,6 +98,7 @@ type Driver struct {
 	base string
 	auth string // client_secret_basic
 	jar  http.CookieJar
+	wire *Wire // every request but the sign-in's; it sends the session cookie once signed in
 
 	signedIn  bool
 	ccTokens  []string
@@ -131,7 +131,11 @@ func New(t Target, o Options) (*Driver, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Driver{t: t, o: o, base: u.String(), auth: BasicAuth(t.ClientID, t.ClientSecret), jar: jar}, nil
+	wire, err := NewWire(u.String(), "")
+	if err != nil {
+		return nil, err
+	}
+	return &Driver{t: t, o: o, base: u.String(), auth: BasicAuth(t.ClientID, t.ClientSecret), jar: jar, wire: wire}, nil
 }
 
 // setupWorkers is how many requests setup keeps in flight.
@@ -140,17 +144,16 @@ const setupWorkers = 16
 // Check makes sure the server answers and knows the bench app, which it
 // does only if it runs on the database the fixtures were written to.
 func (d *Driver) Check(ctx context.Context) error {
-	c := NewHTTPClient(1, nil)
-	defer c.CloseIdleConnections()
-	var buf bytes.Buffer
-	r, err := get(ctx, c, d.base+"/healthz", "", "healthz", &buf)
+	c := d.wire.Conn()
+	defer c.Close()
+	r, err := c.Get(ctx, "/healthz", "", "healthz")
 	if err != nil {
 		return fmt.Errorf("no server at %s: %w", d.base, err)
 	}
 	if r.status != http.StatusOK {
 		return fmt.Errorf("%s/healthz answered %d: is this a Storekey server?", d.base, r.status)
 	}
-	_, err = d.clientCredentials(ctx, c, &buf)
+	_, err = d.clientCredentials(ctx, c)
 	var e *Error
 	switch {
 	case errors.As(err, &e) && e.Status == http.StatusUnauthorized:
@@ -177,17 +180,25 @@ func (d *Driver) Run(ctx context.Context, name string) (*Result, error) {
 	if workers <= 0 {
 		workers = sc.concurrency
 	}
-	c := NewHTTPClient(workers, d.jar)
-	defer c.CloseIdleConnections()
-	newOp, err := sc.prepare(d, ctx, c, workers)
+	newOp, err := sc.prepare(d, ctx, workers)
 	if err != nil {
 		return nil, err
 	}
 	fmt.Fprintf(d.o.Log, "%s: %d workers, %s warmup, %s measured\n", sc.name, workers, d.o.Warmup, d.o.Duration)
+	var conns []*Conn
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
 	return Run(ctx, Plan{
 		Name: sc.name, Unit: sc.unit, Step: sc.step, Concurrency: workers,
 		Warmup: d.o.Warmup, Duration: d.o.Duration, PID: d.o.PID,
-	}, newOp)
+	}, func(worker int) Op {
+		c := d.wire.Conn()
+		conns = append(conns, c)
+		return newOp(worker, c)
+	})
 }
 
 // setupError words a failure of setup, with the rate-limit advice when the
@@ -200,9 +211,10 @@ func setupError(what string, err error) error {
 	return fmt.Errorf("%s: %w", what, err)
 }
 
-// parallel calls fn(i) for i in [0, n) on up to workers goroutines and
-// returns the first error, after which it starts no more calls.
-func parallel(ctx context.Context, n, workers int, fn func(ctx context.Context, i int, buf *bytes.Buffer) error) error {
+// parallel calls fn(i) for i in [0, n) on up to workers goroutines, each
+// with a connection of its own, and returns the first error, after which it
+// starts no more calls.
+func (d *Driver) parallel(ctx context.Context, n, workers int, fn func(ctx context.Context, i int, c *Conn) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
@@ -213,13 +225,14 @@ func parallel(ctx context.Context, n, workers int, fn func(ctx context.Context, 
 	)
 	for range min(n, workers) {
 		wg.Go(func() {
-			var buf bytes.Buffer
+			c := d.wire.Conn()
+			defer c.Close()
 			for ctx.Err() == nil {
 				i := int(next.Add(1) - 1)
 				if i >= n {
 					return
 				}
-				if err := fn(ctx, i, &buf); err != nil {
+				if err := fn(ctx, i, c); err != nil {
 					once.Do(func() { firstErr = err; cancel() })
 					return
 				}
@@ -235,8 +248,8 @@ func parallel(ctx context.Context, n, workers int, fn func(ctx context.Context, 
 
 // clientCredentials asks for an app-level token (RFC 6749 §4.4.2),
 // authenticating with client_secret_basic.
-func (d *Driver) clientCredentials(ctx context.Context, c *http.Client, buf *bytes.Buffer) (string, error) {
-	r, err := postForm(ctx, c, d.base+"/oauth/token", d.auth, "grant_type=client_credentials", "token", buf)
+func (d *Driver) clientCredentials(ctx context.Context, c *Conn) (string, error) {
+	r, err := c.PostForm(ctx, "/oauth/token", d.auth, "grant_type=client_credentials", "token")
 	if err != nil {
 		return "", err
 	}
@@ -244,13 +257,11 @@ func (d *Driver) clientCredentials(ctx context.Context, c *http.Client, buf *byt
 	return t.AccessToken, err
 }
 
-func (d *Driver) prepareClientCredentials(_ context.Context, c *http.Client, _ int) (func(int) Op, error) {
-	tokenURL, auth := d.base+"/oauth/token", d.auth
+func (d *Driver) prepareClientCredentials(context.Context, int) (func(int, *Conn) Op, error) {
 	accessToken := []byte(`"access_token"`)
-	return func(int) Op {
-		var buf bytes.Buffer
+	return func(_ int, c *Conn) Op {
 		return func(ctx context.Context, _ *Recorder) error {
-			r, err := postForm(ctx, c, tokenURL, auth, "grant_type=client_credentials", "token", &buf)
+			r, err := c.PostForm(ctx, "/oauth/token", d.auth, "grant_type=client_credentials", "token")
 			if err != nil {
 				return err
 			}
@@ -265,13 +276,13 @@ func (d *Driver) prepareClientCredentials(_ context.Context, c *http.Client, _ i
 	}, nil
 }
 
-func (d *Driver) prepareIntrospect(ctx context.Context, run *http.Client, _ int) (func(int) Op, error) {
+func (d *Driver) prepareIntrospect(ctx context.Context, _ int) (func(int, *Conn) Op, error) {
 	if len(d.ccTokens) < d.o.Tokens {
 		fmt.Fprintf(d.o.Log, "introspect: issuing %d access tokens (client_credentials)\n", d.o.Tokens)
 		tokens := make([]string, d.o.Tokens)
-		err := parallel(ctx, len(tokens), setupWorkers, func(ctx context.Context, i int, buf *bytes.Buffer) error {
+		err := d.parallel(ctx, len(tokens), setupWorkers, func(ctx context.Context, i int, c *Conn) error {
 			var err error
-			tokens[i], err = d.clientCredentials(ctx, run, buf)
+			tokens[i], err = d.clientCredentials(ctx, c)
 			return err
 		})
 		if err != nil {
@@ -283,32 +294,32 @@ func (d *Driver) prepareIntrospect(ctx context.Context, run *http.Client, _ int)
 	for i, t := range d.ccTokens {
 		bodies[i] = url.Values{"token": {t}, "token_type_hint": {"access_token"}}.Encode()
 	}
-	introspectURL := d.base + "/oauth/introspect"
-	return cycle(run, bodies, func(ctx context.Context, c *http.Client, body string, buf *bytes.Buffer) error {
-		r, err := postForm(ctx, c, introspectURL, d.auth, body, "introspect", buf)
+	active := []byte(`"active":true`)
+	return cycle(bodies, func(ctx context.Context, c *Conn, body string) error {
+		r, err := c.PostForm(ctx, "/oauth/introspect", d.auth, body, "introspect")
 		if err != nil {
 			return err
 		}
 		if r.status != http.StatusOK {
 			return statusError("introspect", r)
 		}
-		if !bytes.Contains(r.body, []byte(`"active":true`)) {
+		if !bytes.Contains(r.body, active) {
 			return unexpected("introspect", "the token is reported inactive: %s", truncate(string(r.body), 120))
 		}
 		return nil
 	}), nil
 }
 
-func (d *Driver) prepareAPI(ctx context.Context, c *http.Client, _ int) (func(int) Op, error) {
+func (d *Driver) prepareAPI(ctx context.Context, _ int) (func(int, *Conn) Op, error) {
 	if len(d.apiTokens) < d.o.APITokens {
-		if err := d.ensureConsent(ctx, c); err != nil {
+		if err := d.ensureConsent(ctx); err != nil {
 			return nil, err
 		}
 		fmt.Fprintf(d.o.Log, "api: running %d authorization flows for store-bound tokens\n", d.o.APITokens)
 		tokens := make([]string, d.o.APITokens)
-		err := parallel(ctx, len(tokens), min(setupWorkers, 8), func(ctx context.Context, i int, buf *bytes.Buffer) error {
+		err := d.parallel(ctx, len(tokens), min(setupWorkers, 8), func(ctx context.Context, i int, c *Conn) error {
 			var err error
-			tokens[i], err = d.flow(ctx, c, nil, buf)
+			tokens[i], err = d.flow(ctx, c, nil)
 			return err
 		})
 		if err != nil {
@@ -320,9 +331,9 @@ func (d *Driver) prepareAPI(ctx context.Context, c *http.Client, _ int) (func(in
 	for i, t := range d.apiTokens {
 		headers[i] = "Bearer " + t
 	}
-	url := d.base + d.o.APIPath
-	return cycle(c, headers, func(ctx context.Context, c *http.Client, auth string, buf *bytes.Buffer) error {
-		r, err := get(ctx, c, url, auth, "api", buf)
+	path := d.o.APIPath
+	return cycle(headers, func(ctx context.Context, c *Conn, auth string) error {
+		r, err := c.Get(ctx, path, auth, "api")
 		if err != nil {
 			return err
 		}
@@ -335,14 +346,13 @@ func (d *Driver) prepareAPI(ctx context.Context, c *http.Client, _ int) (func(in
 
 // cycle makes ops that go round the items, each worker starting at its own
 // offset so that the workers spread over the whole set.
-func cycle(c *http.Client, items []string, call func(ctx context.Context, c *http.Client, item string, buf *bytes.Buffer) error) func(int) Op {
-	return func(worker int) Op {
-		var buf bytes.Buffer
+func cycle(items []string, call func(ctx context.Context, c *Conn, item string) error) func(int, *Conn) Op {
+	return func(worker int, c *Conn) Op {
 		i := worker * 7919 // a prime stride spreads the starting points
 		return func(ctx context.Context, _ *Recorder) error {
 			item := items[i%len(items)]
 			i++
-			return call(ctx, c, item, &buf)
+			return call(ctx, c, item)
 		}
 	}
 }

@@ -19,14 +19,13 @@ const SessionCookie = "storekey_session"
 // prepareFlow signs the merchant in and goes through consent once, so that
 // the measured flows are the ones a returning merchant makes: authorize
 // (consent skipped, RFC 6749 §4.1.1) then the code exchange (§4.1.3).
-func (d *Driver) prepareFlow(ctx context.Context, c *http.Client, _ int) (func(int) Op, error) {
-	if err := d.ensureConsent(ctx, c); err != nil {
+func (d *Driver) prepareFlow(ctx context.Context, _ int) (func(int, *Conn) Op, error) {
+	if err := d.ensureConsent(ctx); err != nil {
 		return nil, err
 	}
-	return func(int) Op {
-		var buf bytes.Buffer
+	return func(_ int, c *Conn) Op {
 		return func(ctx context.Context, rec *Recorder) error {
-			_, err := d.flow(ctx, c, rec, &buf)
+			_, err := d.flow(ctx, c, rec)
 			return err
 		}
 	}, nil
@@ -34,16 +33,17 @@ func (d *Driver) prepareFlow(ctx context.Context, c *http.Client, _ int) (func(i
 
 // ensureConsent signs the merchant in, unless already signed in, and runs
 // one flow, through the consent page if the server shows it.
-func (d *Driver) ensureConsent(ctx context.Context, c *http.Client) error {
+func (d *Driver) ensureConsent(ctx context.Context) error {
 	if d.signedIn {
 		return nil
 	}
 	fmt.Fprintf(d.o.Log, "signing in as %s and granting consent once\n", d.t.Email)
-	if err := d.signIn(ctx, c); err != nil {
+	if err := d.signIn(ctx); err != nil {
 		return err
 	}
-	var buf bytes.Buffer
-	if _, err := d.flow(ctx, c, nil, &buf); err != nil {
+	c := d.wire.Conn()
+	defer c.Close()
+	if _, err := d.flow(ctx, c, nil); err != nil {
 		return setupError("first authorization flow", err)
 	}
 	d.signedIn = true
@@ -51,9 +51,12 @@ func (d *Driver) ensureConsent(ctx context.Context, c *http.Client) error {
 }
 
 // signIn posts the sign-in form with the fields the page gives (a CSRF
-// token, say) and the merchant's email and password. The session cookie
-// lands in the driver's jar, which every later client shares.
-func (d *Driver) signIn(ctx context.Context, c *http.Client) error {
+// token, say) and the merchant's email and password, through net/http and
+// its cookie jar, then hands the session cookie to the driver's Wire, which
+// sends it with every later request.
+func (d *Driver) signIn(ctx context.Context) error {
+	c := newHTTPClient(1, d.jar)
+	defer c.CloseIdleConnections()
 	var buf bytes.Buffer
 	loginURL := d.base + "/login"
 	fields, action := url.Values{}, loginURL
@@ -72,7 +75,13 @@ func (d *Driver) signIn(ctx context.Context, c *http.Client) error {
 	if !fields.Has("next") {
 		fields.Set("next", "/")
 	}
-	r, err = d.postBrowserForm(ctx, c, action, fields, "login", &buf)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, action, strings.NewReader(fields.Encode()))
+	if err != nil {
+		return setupError("sign in", err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", d.base)
+	r, err = do(c, req, "login", &buf)
 	if err != nil {
 		return setupError("sign in", err)
 	}
@@ -82,21 +91,11 @@ func (d *Driver) signIn(ctx context.Context, c *http.Client) error {
 	u, _ := url.Parse(d.base)
 	for _, ck := range d.jar.Cookies(u) {
 		if ck.Name == SessionCookie {
+			d.wire.cookie = ck.String()
 			return nil
 		}
 	}
 	return fmt.Errorf("sign in as %s: no %s cookie was set (a Secure cookie on a plain-http URL?)", d.t.Email, SessionCookie)
-}
-
-// postBrowserForm posts a form as a browser would, Origin header included.
-func (d *Driver) postBrowserForm(ctx context.Context, c *http.Client, target string, fields url.Values, stepName string, buf *bytes.Buffer) (response, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, strings.NewReader(fields.Encode()))
-	if err != nil {
-		return response{}, err
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Origin", d.base)
-	return do(c, req, stepName, buf)
 }
 
 // resolve returns ref resolved against base; base when ref is empty or bad.
@@ -116,10 +115,10 @@ func resolve(base, ref string) string {
 // signed-in merchant and returns the access token. It times the authorize
 // request, the consent post when the server asks for consent, and the code
 // exchange as steps of rec.
-func (d *Driver) flow(ctx context.Context, c *http.Client, rec *Recorder, buf *bytes.Buffer) (string, error) {
+func (d *Driver) flow(ctx context.Context, c *Conn, rec *Recorder) (string, error) {
 	verifier, challenge := newPKCE()
 	state := randomString(16)
-	authorizeURL := d.base + "/oauth/authorize?" + url.Values{
+	authorizePath := "/oauth/authorize?" + url.Values{
 		"response_type":         {"code"},
 		"client_id":             {d.t.ClientID},
 		"redirect_uri":          {d.t.RedirectURI},
@@ -130,14 +129,14 @@ func (d *Driver) flow(ctx context.Context, c *http.Client, rec *Recorder, buf *b
 	}.Encode()
 
 	t0 := time.Now()
-	r, err := get(ctx, c, authorizeURL, "", "authorize", buf)
+	r, err := c.Get(ctx, authorizePath, "", "authorize")
 	if err != nil {
 		return "", err
 	}
 	rec.Step("authorize", time.Since(t0))
 	if r.status == http.StatusOK {
 		t1 := time.Now()
-		if r, err = d.consent(ctx, c, authorizeURL, r.body, buf); err != nil {
+		if r, err = d.consent(ctx, c, authorizePath, r.body); err != nil {
 			return "", err
 		}
 		rec.Step("consent", time.Since(t1))
@@ -154,7 +153,7 @@ func (d *Driver) flow(ctx context.Context, c *http.Client, rec *Recorder, buf *b
 		"redirect_uri":  {d.t.RedirectURI},
 		"code_verifier": {verifier},
 	}.Encode()
-	r, err = postForm(ctx, c, d.base+"/oauth/token", d.auth, body, "token", buf)
+	r, err = c.PostForm(ctx, "/oauth/token", d.auth, body, "token")
 	if err != nil {
 		return "", err
 	}
@@ -169,7 +168,7 @@ func (d *Driver) flow(ctx context.Context, c *http.Client, rec *Recorder, buf *b
 // consent answers the consent page: it posts the page's form back with its
 // hidden fields (the original request among them), the bench store, and
 // decision=allow.
-func (d *Driver) consent(ctx context.Context, c *http.Client, pageURL string, page []byte, buf *bytes.Buffer) (response, error) {
+func (d *Driver) consent(ctx context.Context, c *Conn, pagePath string, page []byte) (response, error) {
 	f, ok := findForm(parseForms(page), "/oauth/authorize")
 	if !ok {
 		return response{}, unexpected("consent", "the authorize page has no consent form: %s", truncate(string(page), 200))
@@ -178,7 +177,7 @@ func (d *Driver) consent(ctx context.Context, c *http.Client, pageURL string, pa
 		f.Fields.Set("store_id", d.t.StoreID)
 	}
 	f.Fields.Set("decision", "allow")
-	r, err := d.postBrowserForm(ctx, c, resolve(pageURL, f.Action), f.Fields, "consent", buf)
+	r, err := c.Do(ctx, "POST", resolve(d.base+pagePath, f.Action), "", d.base, f.Fields.Encode(), "consent")
 	if err != nil {
 		return response{}, err
 	}

@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"net"
@@ -65,14 +64,17 @@ func TestRunAgainstTokenEndpoint(t *testing.T) {
 	f := &fakeTokenEndpoint{delay: 2 * time.Millisecond, failEvery: 10}
 	srv := newFakeTokenServer(t, f)
 	const workers = 8
-	c := NewHTTPClient(workers, nil)
-	defer c.CloseIdleConnections()
+	wire, err := NewWire(srv.URL, "")
+	if err != nil {
+		t.Fatal(err)
+	}
 	auth := BasicAuth("app_bench", "s3cret")
 	var inWindow, succeeded atomic.Int64
 	newOp := func(int) Op {
-		var buf bytes.Buffer
+		c := wire.Conn()
+		t.Cleanup(c.Close)
 		return func(ctx context.Context, rec *Recorder) error {
-			r, err := postForm(ctx, c, srv.URL+"/oauth/token", auth, "grant_type=client_credentials", "token", &buf)
+			r, err := c.PostForm(ctx, "/oauth/token", auth, "grant_type=client_credentials", "token")
 			if rec.on {
 				inWindow.Add(1)
 			}
@@ -228,15 +230,17 @@ func TestRunStopsWhenTheContextEnds(t *testing.T) {
 }
 
 func TestRunBacksOffOnTransportFailures(t *testing.T) {
-	c := NewHTTPClient(2, nil)
 	srv := httptest.NewServer(http.NotFoundHandler())
-	dead := srv.URL
+	wire, err := NewWire(srv.URL, "")
+	if err != nil {
+		t.Fatal(err)
+	}
 	srv.Close() // nothing listens there any more
 	res, err := Run(context.Background(), Plan{Name: "dead", Unit: "ops", Step: "get", Concurrency: 2, Duration: 300 * time.Millisecond},
 		func(int) Op {
-			var buf bytes.Buffer
+			c := wire.Conn()
 			return func(ctx context.Context, _ *Recorder) error {
-				_, err := get(ctx, c, dead+"/healthz", "", "get", &buf)
+				_, err := c.Get(ctx, "/healthz", "", "get")
 				return err
 			}
 		})
@@ -264,13 +268,16 @@ func TestRunRefusesBadPlans(t *testing.T) {
 // against an in-process endpoint: the bench's own cost per request.
 func BenchmarkRunnerOp(b *testing.B) {
 	srv := newFakeTokenServer(b, &fakeTokenEndpoint{})
-	c := NewHTTPClient(1, nil)
-	defer c.CloseIdleConnections()
+	wire, err := NewWire(srv.URL, "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := wire.Conn()
+	defer c.Close()
 	auth := BasicAuth("app_bench", "s3cret")
-	var buf bytes.Buffer
 	b.ReportAllocs()
 	for b.Loop() {
-		r, err := postForm(context.Background(), c, srv.URL+"/oauth/token", auth, "grant_type=client_credentials", "token", &buf)
+		r, err := c.PostForm(context.Background(), "/oauth/token", auth, "grant_type=client_credentials", "token")
 		if err != nil || r.status != http.StatusOK {
 			b.Fatal(err, r.status)
 		}
