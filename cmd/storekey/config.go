@@ -55,6 +55,20 @@ type Config struct {
 	Profiles []string `yaml:"profiles"`
 
 	Webhooks Webhooks `yaml:"webhooks"`
+
+	Prune Prune `yaml:"prune"`
+}
+
+// Prune configures the deletion of expired codes, tokens, sessions, login
+// throttle counters and revocation log entries (oauth.Service.Prune).
+type Prune struct {
+	// Interval between runs in this process (default 10m); 0 turns the
+	// pruner off, as in all but one process of a fleet, or when `storekey
+	// prune` runs from cron instead.
+	Interval Duration `yaml:"interval"`
+	// Retention is how long expired rows are kept (default 24h); it must
+	// be at least the login window.
+	Retention Duration `yaml:"retention"`
 }
 
 // Webhooks configures the delivery of partners' webhooks.
@@ -125,6 +139,7 @@ func defaultConfig() Config {
 		RateLimit:          RateLimit{TokenPerSecond: 50, TokenBurst: 100},
 		Login:              Login{MaxFailures: 10, Window: Duration(15 * time.Minute)},
 		Webhooks:           Webhooks{Deliver: true},
+		Prune:              Prune{Interval: Duration(10 * time.Minute), Retention: Duration(oauth.DefaultPruneRetention)},
 	}
 }
 
@@ -145,6 +160,9 @@ func loadConfig(path string, getenv func(string) string) (Config, error) {
 	}
 	if err := applyEnv(reflect.ValueOf(&cfg).Elem(), "STOREKEY", getenv); err != nil {
 		return cfg, err
+	}
+	if cfg.Prune.Interval < 0 || cfg.Prune.Retention <= 0 || cfg.Prune.Retention < cfg.Login.Window {
+		return cfg, fmt.Errorf("config: prune: interval must be 0 (off) or positive, and retention at least the login window (%s)", cfg.Login.Window)
 	}
 	if cfg.Issuer == "" {
 		cfg.Issuer = "http://" + cfg.Listen

@@ -75,6 +75,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		tokenCmd(e),
 		benchCmd(e),
 		auditCmd(e),
+		pruneCmd(e),
 		&cobra.Command{
 			Use:   "version",
 			Short: "Print the version",

@@ -240,6 +240,14 @@ func serve(ctx context.Context, e *env, cfg Config, setup func(context.Context, 
 		go func() { defer close(done); in.webhookWorker().Run(watch) }()
 		defer func() { stopWatch(); <-done }()
 	}
+	if cfg.Prune.Interval > 0 {
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			in.svc.RunPruner(watch, time.Duration(cfg.Prune.Interval), time.Duration(cfg.Prune.Retention))
+		}()
+		defer func() { stopWatch(); <-done }()
+	}
 	if cfg.DebugListen != "" {
 		stopDebug, err := serveDebug(cfg.DebugListen, in.log)
 		if err != nil {

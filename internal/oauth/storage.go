@@ -136,4 +136,15 @@ type Storage interface {
 	CountAttempt(ctx context.Context, key string, now time.Time, window time.Duration) (int, error)
 	// ResetAttempts forgets the attempts under key.
 	ResetAttempts(ctx context.Context, key string) error
+
+	// PruneExpired deletes what has outlived its use: codes, tokens and
+	// sessions that expired before the plan's cutoffs (a token that never
+	// expires is never pruned), login throttle counters whose window
+	// started before AttemptsBefore, and revocation log entries written
+	// before RevocationsBefore. A zero cutoff prunes nothing of its kind.
+	// It deletes at most p.Batch rows a statement, each statement its own
+	// transaction, so that other writes are never held up for long, and
+	// returns how many rows of each kind it deleted, also when it fails or
+	// ctx ends part of the way.
+	PruneExpired(ctx context.Context, p PrunePlan) (Pruned, error)
 }

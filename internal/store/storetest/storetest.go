@@ -64,6 +64,7 @@ func Run(t *testing.T, open func(t *testing.T) oauth.Storage) {
 		{"Token", testToken},
 		{"TokenInfoJoin", testTokenInfoJoin},
 		{"RevokeToken", testRevokeToken},
+		{"PruneExpired", testPruneExpired},
 		{"RevocationLog", testRevocationLog},
 		{"RevocationLogFollower", testRevocationLogFollower},
 		{"Keys", testKeys},
@@ -1467,4 +1468,100 @@ func testRaceRevokeAndRotate(t *testing.T, s oauth.Storage) {
 	if len(revs) != 1 {
 		t.Errorf("%d revocations logged, want 1", len(revs))
 	}
+}
+
+// testPruneExpired deletes, in batches smaller than what is to go, exactly
+// the rows past their cutoffs, and leaves everything else readable.
+func testPruneExpired(t *testing.T, s oauth.Storage) {
+	ctx := t.Context()
+	f := newFixture(t, s)
+	cut := t0.Add(time.Hour)
+	old, young := cut.Add(-time.Second), cut.Add(time.Second) // expiries either side of the cutoff
+
+	var oldCodes, youngCodes [][]byte
+	for i := range 5 {
+		c := f.code(fmt.Sprintf("old%d", i))
+		c.ExpiresAt = old
+		noErr(t, "CreateCode", s.CreateCode(ctx, c))
+		oldCodes = append(oldCodes, c.Hash)
+	}
+	c := f.code("young")
+	c.ExpiresAt = young
+	noErr(t, "CreateCode", s.CreateCode(ctx, c))
+	youngCodes = append(youngCodes, c.Hash)
+
+	// A redeemed grant's tokens: the access token expires at the cutoff
+	// itself, not before it, and the refresh token, revoked, never
+	// expires; both stay. Then three expired app-level tokens and a young
+	// one.
+	g, toks := f.redeem(t, "g-prune")
+	noErr(t, "RevokeToken", s.RevokeToken(ctx, toks[1].Hash, t0))
+	var oldTokens [][]byte
+	keptTokens := [][]byte{toks[0].Hash, toks[1].Hash}
+	for i := range 3 {
+		tok := &oauth.Token{Hash: hash(fmt.Sprintf("ska_old%d", i)), Kind: oauth.KindAccess, AppID: f.app.ID, CreatedAt: t0, ExpiresAt: old}
+		noErr(t, "CreateToken", s.CreateToken(ctx, tok))
+		oldTokens = append(oldTokens, tok.Hash)
+	}
+	tok := &oauth.Token{Hash: hash("ska_young"), Kind: oauth.KindAccess, AppID: f.app.ID, CreatedAt: t0, ExpiresAt: young}
+	noErr(t, "CreateToken", s.CreateToken(ctx, tok))
+	keptTokens = append(keptTokens, tok.Hash)
+
+	for i, exp := range []time.Time{old, old, young} {
+		noErr(t, "CreateSession", s.CreateSession(ctx, &oauth.Session{Hash: hash(fmt.Sprintf("skb_%d", i)), UserID: f.user.ID,
+			Kind: oauth.SessionMerchant, CreatedAt: t0, ExpiresAt: exp}))
+	}
+	_, err := s.CountAttempt(ctx, "old", old, time.Minute)
+	noErr(t, "CountAttempt", err)
+	_, err = s.CountAttempt(ctx, "young", young.Add(time.Minute), time.Minute)
+	noErr(t, "CountAttempt", err)
+	revs, err := s.Revocations(ctx, 0, 100)
+	noErr(t, "Revocations", err)
+	if len(revs) != 1 {
+		t.Fatalf("%d revocation log entries before pruning, want 1", len(revs))
+	}
+
+	got, err := s.PruneExpired(ctx, oauth.PrunePlan{
+		CodesBefore: cut, TokensBefore: cut, SessionsBefore: cut, AttemptsBefore: cut,
+		RevocationsBefore: revs[0].At.Add(time.Microsecond), Batch: 2,
+	})
+	noErr(t, "PruneExpired", err)
+	diff(t, "PruneExpired counts", got, oauth.Pruned{Codes: 6, Tokens: 3, Sessions: 2, Attempts: 1, Revocations: 1})
+
+	for _, h := range oldCodes {
+		_, err := s.Code(ctx, h)
+		wantErr(t, "Code after pruning", err, oauth.ErrNotFound)
+	}
+	for _, h := range youngCodes {
+		_, err := s.Code(ctx, h)
+		noErr(t, "Code of a young code after pruning", err)
+	}
+	for _, h := range oldTokens {
+		_, err := s.TokenInfo(ctx, h)
+		wantErr(t, "TokenInfo after pruning", err, oauth.ErrNotFound)
+	}
+	for _, h := range keptTokens {
+		_, err := s.TokenInfo(ctx, h)
+		noErr(t, "TokenInfo of a kept token", err)
+	}
+	if _, err := s.Session(ctx, hash("skb_2"), t0); err != nil {
+		t.Errorf("the young session is gone: %v", err)
+	}
+	if _, err := s.Grant(ctx, g.ID); err != nil {
+		t.Errorf("the grant is gone: %v", err)
+	}
+	if n, err := s.CountAttempt(ctx, "young", young.Add(time.Minute), time.Minute); err != nil || n != 2 {
+		t.Errorf("the young counter: %d, %v; want it kept, at 2", n, err)
+	}
+	if n, err := s.CountAttempt(ctx, "old", old, time.Minute); err != nil || n != 1 {
+		t.Errorf("the old counter: %d, %v; want it gone, restarting at 1", n, err)
+	}
+
+	// Nothing left to prune, and a zero plan prunes nothing.
+	got, err = s.PruneExpired(ctx, oauth.PrunePlan{CodesBefore: cut, TokensBefore: cut, SessionsBefore: cut})
+	noErr(t, "PruneExpired again", err)
+	diff(t, "PruneExpired again", got, oauth.Pruned{})
+	got, err = s.PruneExpired(ctx, oauth.PrunePlan{})
+	noErr(t, "PruneExpired with no cutoffs", err)
+	diff(t, "PruneExpired with no cutoffs", got, oauth.Pruned{})
 }
