@@ -154,17 +154,20 @@ func openSQLite(dsn string) (*DB, error) {
 	if err := w.Ping(); err != nil {
 		return nil, errors.Join(fmt.Errorf("store: open sqlite: %w", err), w.Close())
 	}
-	// Readers keep small page caches of their own: the operating system
-	// caches the file for all of them, and the hot reads (token
-	// validation, apps) are served from the service's caches anyway.
-	r, err := sql.Open("sqlite", dsn+sep+sqliteParams+"&_query_only=1&_pragma=cache_size(-512)")
+	// Readers keep small page caches of their own (128 KiB): in WAL mode a
+	// reader empties its cache whenever a write has been committed since
+	// its last read (pagerBeginReadTransaction), which under load is
+	// before nearly every read, so a bigger cache only holds memory. The
+	// operating system caches the file for all of them, and the hot reads
+	// (token validation, apps) are served from the service's caches.
+	r, err := sql.Open("sqlite", dsn+sep+sqliteParams+"&_query_only=1&_pragma=cache_size(-128)")
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("store: open sqlite: %w", err), w.Close())
 	}
 	// As many readers as cores, and a few at least so that one long read
 	// (an export) never holds up the rest: each connection keeps its page
-	// cache, its copy of the schema and its prepared statements, about a
-	// megabyte, and a read takes tens of microseconds.
+	// cache, its copy of the schema and its prepared statements, about half
+	// a megabyte, and a read takes tens of microseconds.
 	n := max(3, runtime.GOMAXPROCS(0))
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
