@@ -663,6 +663,7 @@ func TestLoadConfigFile(t *testing.T) {
 		},
 		Profiles: []string{"hike", "hubrise"},
 		Webhooks: Webhooks{Deliver: false, AllowPrivate: true},
+		Prune:    Prune{Interval: Duration(time.Hour), Retention: Duration(72 * time.Hour)},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("loadConfig(%s) (-want +got):\n%s", path, diff)
