@@ -20,7 +20,7 @@ type PrunePlan struct {
 
 // DefaultPruneBatch is the rows one pruning statement deletes at most: a
 // few milliseconds of the writer's time.
-const DefaultPruneBatch = 500
+const DefaultPruneBatch = 200
 
 // Pruned counts the rows a prune deleted, by kind.
 type Pruned struct {

@@ -143,8 +143,10 @@ type Storage interface {
 	// started before AttemptsBefore, and revocation log entries written
 	// before RevocationsBefore. A zero cutoff prunes nothing of its kind.
 	// It deletes at most p.Batch rows a statement, each statement its own
-	// transaction, so that other writes are never held up for long, and
-	// returns how many rows of each kind it deleted, also when it fails or
-	// ctx ends part of the way.
+	// transaction, and after each full batch waits as long as the batch
+	// took, so that other writes are never held up for long and a backlog
+	// takes at most about half the database's write capacity. It returns
+	// how many rows of each kind it deleted, also when it fails or ctx ends
+	// part of the way.
 	PruneExpired(ctx context.Context, p PrunePlan) (Pruned, error)
 }

@@ -34,7 +34,8 @@ var pruneSteps = []struct {
 
 // PruneExpired deletes what has outlived its use, in batches of at most
 // p.Batch rows a statement, each its own transaction (on SQLite, one write
-// of the group commit, so token requests go on between batches).
+// of the group commit, so token requests go on between batches), pausing
+// after each full batch for as long as it took.
 func (db *DB) PruneExpired(ctx context.Context, p oauth.PrunePlan) (oauth.Pruned, error) {
 	var out oauth.Pruned
 	batch := p.Batch
@@ -52,6 +53,7 @@ func (db *DB) PruneExpired(ctx context.Context, p oauth.PrunePlan) (oauth.Pruned
 				return out, err
 			}
 			var n int64
+			began := time.Now()
 			err := db.write(ctx, func(h handle) error {
 				res, err := h.ExecContext(ctx, step.q, cut, batch)
 				if err != nil {
@@ -66,6 +68,15 @@ func (db *DB) PruneExpired(ctx context.Context, p oauth.PrunePlan) (oauth.Pruned
 			*count += n
 			if n < int64(batch) {
 				break
+			}
+			// Leave the writer to others for as long as the batch held
+			// it, so that a large backlog takes at most half its time.
+			pause := time.NewTimer(time.Since(began))
+			select {
+			case <-ctx.Done():
+				pause.Stop()
+				return out, ctx.Err()
+			case <-pause.C:
 			}
 		}
 	}
