@@ -95,6 +95,10 @@ type Storage interface {
 	Grant(ctx context.Context, id string) (*Grant, error)
 	// Grants lists grants matching the filter, newest first.
 	Grants(ctx context.Context, f GrantFilter) ([]*Grant, error)
+	// GrantedScopes returns the scope sets of the app's newest active
+	// grants on the store, at most limit grants read, each set once: what
+	// the consent check compares, on every authorization.
+	GrantedScopes(ctx context.Context, appID, storeID string, limit int) ([]Scopes, error)
 	// RotateGrant advances the grant's generation from `from` to from+1,
 	// records now as its rotation time, keyID as its key, clears
 	// SuccessorUsed, and stores the new generation's tokens, in one

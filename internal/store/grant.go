@@ -156,6 +156,26 @@ func (db *DB) Grants(ctx context.Context, f oauth.GrantFilter) ([]*oauth.Grant, 
 	return grants, nil
 }
 
+// GrantedScopes returns the distinct scope sets of the app's newest active
+// grants on the store, at most limit grants read (none if limit is not
+// positive). Each set comes once, in no particular order: a merchant who
+// keeps granting the same scopes costs one short row, not limit wide ones.
+func (db *DB) GrantedScopes(ctx context.Context, appID, storeID string, limit int) ([]oauth.Scopes, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	// The limit is a constant for the reason Grants gives; the inner query
+	// walks the (app_id, store_id, created_at) index backwards.
+	rows, err := db.rd.QueryContext(ctx, fmt.Sprintf(`SELECT DISTINCT scopes FROM (
+		SELECT scopes FROM grants WHERE app_id = $1 AND store_id = $2 AND revoked_at IS NULL
+		ORDER BY created_at DESC, id DESC LIMIT %d) AS newest`, limit), appID, storeID)
+	sets, err := collect(rows, err, func(r *sql.Rows, sc *oauth.Scopes) error { return r.Scan(scopes(sc)) })
+	if err != nil {
+		return nil, fail("granted scopes", err)
+	}
+	return sets, nil
+}
+
 // RotateGrant advances the grant's generation from `from` to from+1,
 // records now as its rotation time and keyID as its key, clears
 // SuccessorUsed, and stores the new generation's tokens, in one transaction.

@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -799,19 +800,22 @@ func testGrants(t *testing.T, s oauth.Storage) {
 	store2 := &oauth.Store{ID: "s2", Name: "Second", Slug: "second", CreatedAt: t0}
 	noErr(t, "CreateStore", s.CreateStore(ctx, store2, f.user.ID))
 
-	mk := func(id, appID, storeID string, created time.Time) *oauth.Grant {
+	mk := func(id, appID, storeID string, created time.Time, scopes ...string) *oauth.Grant {
 		c := f.code("for-" + id)
 		c.AppID, c.StoreID = appID, storeID
 		noErr(t, "CreateCode", s.CreateCode(ctx, c))
 		g := f.grant(id)
 		g.AppID, g.StoreID, g.CreatedAt = appID, storeID, created
+		if len(scopes) > 0 {
+			g.Scopes = oauth.NewScopes(scopes...)
+		}
 		noErr(t, "RedeemCode", s.RedeemCode(ctx, c.Hash, created, g, nil))
 		return g
 	}
 	g1 := mk("g1", f.app.ID, f.store.ID, t0)
 	g2 := mk("g2", f.app.ID, store2.ID, t0.Add(time.Second))
 	g3 := mk("g3", app2.ID, f.store.ID, t0.Add(2*time.Second))
-	g4 := mk("g4", f.app.ID, f.store.ID, t0.Add(3*time.Second))
+	g4 := mk("g4", f.app.ID, f.store.ID, t0.Add(3*time.Second), "read_customers")
 	revokedAt := t0.Add(time.Hour)
 	noErr(t, "RevokeGrant", s.RevokeGrant(ctx, g4.ID, revokedAt))
 	g4r := *g4
@@ -835,6 +839,35 @@ func testGrants(t *testing.T, s oauth.Storage) {
 	}
 	_, err := s.Grant(ctx, "missing")
 	wantErr(t, "Grant(missing)", err, oauth.ErrNotFound)
+
+	// GrantedScopes: the active grants of the app on the store, newest
+	// first up to the limit, each scope set once. g4 (revoked), g2 (another
+	// store) and g3 (another app) never count.
+	mk("g5", f.app.ID, f.store.ID, t0.Add(4*time.Second), "read_orders")
+	mk("g6", f.app.ID, f.store.ID, t0.Add(5*time.Second), "write_products")
+	mk("g7", f.app.ID, f.store.ID, t0.Add(6*time.Second), "write_products")
+	for _, tc := range []struct {
+		name  string
+		app   string
+		limit int
+		want  []string
+	}{
+		{"all", f.app.ID, 20, []string{"read_orders", "read_products", "write_products"}},
+		{"the newest three", f.app.ID, 3, []string{"read_orders", "write_products"}},
+		{"the newest one", f.app.ID, 1, []string{"write_products"}},
+		{"no limit, nothing read", f.app.ID, 0, nil},
+		{"another app's only grant", app2.ID, 20, []string{"read_products"}},
+		{"unknown app", "nope", 20, nil},
+	} {
+		sets, err := s.GrantedScopes(ctx, tc.app, f.store.ID, tc.limit)
+		noErr(t, "GrantedScopes "+tc.name, err)
+		var got []string
+		for _, sc := range sets {
+			got = append(got, sc.String())
+		}
+		slices.Sort(got)
+		diff(t, "GrantedScopes "+tc.name, got, tc.want)
+	}
 }
 
 func testRotateGrant(t *testing.T, s oauth.Storage) {
