@@ -1,6 +1,11 @@
 package store
 
-import "context"
+import (
+	"context"
+	"time"
+
+	"github.com/storekey/storekey/internal/oauth"
+)
 
 // ExecInOneTx runs queries (without arguments) as the steps of one
 // pipelined transaction that has nothing left to decide, so that on
@@ -11,4 +16,13 @@ func (db *DB) ExecInOneTx(ctx context.Context, queries ...string) error {
 		steps[i] = &step{query: q}
 	}
 	return fail("exec in one transaction", db.pipelineTx(ctx, steps, nil))
+}
+
+// ErrNotQuick is redeemSteps' refusal.
+var ErrNotQuick = errNotQuick
+
+// RedeemQuick runs RedeemCode's one-round-trip path alone, without the
+// general path it falls back to.
+func (db *DB) RedeemQuick(ctx context.Context, codeHash []byte, now time.Time, g *oauth.Grant, tokens []*oauth.Token) error {
+	return db.pipelineTx(ctx, redeemSteps(codeHash, now, g, tokens), nil)
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -64,7 +65,17 @@ func (db *DB) Code(ctx context.Context, hash []byte) (*oauth.Code, error) {
 // oauth.ErrConflict and write nothing. A code that does not exist is
 // oauth.ErrConflict as well. RedeemCode does not check the code's expiry or
 // bindings; the caller has read and checked the code.
+//
+// On PostgreSQL it first tries redeemSteps, which does all of that in one
+// round trip when SQL alone can decide it; SQLite, in process, has no
+// round trips to save.
 func (db *DB) RedeemCode(ctx context.Context, codeHash []byte, now time.Time, g *oauth.Grant, tokens []*oauth.Token) error {
+	if db.dialect == Postgres {
+		err := db.pipelineTx(ctx, redeemSteps(codeHash, now, g, tokens), nil)
+		if !errors.Is(err, errNotQuick) {
+			return fail("redeem code", err)
+		}
+	}
 	steps := []*step{{
 		query: `UPDATE codes SET used_at = $2, grant_id = $3 WHERE hash = $1 AND used_at IS NULL`,
 		args:  []any{codeHash, now.UnixMicro(), g.ID},
@@ -79,6 +90,52 @@ func (db *DB) RedeemCode(ctx context.Context, codeHash []byte, now time.Time, g 
 	return fail("redeem code", db.pipelineTx(ctx, steps, func(tx handle) error {
 		return db.enqueueScopeChange(ctx, tx, g, change, now)
 	}))
+}
+
+// errNotQuick is redeemSteps' answer when the code is used or unknown, or
+// the redemption changes the scopes an app with a webhook holds on the
+// store: RedeemCode then takes its general path, which tells the two apart.
+var errNotQuick = errors.New("store: not a quick redemption")
+
+// redeemSteps is RedeemCode in one round trip to PostgreSQL: BEGIN, the
+// steps and COMMIT in one batch, where the general path needs a second
+// round trip for COMMIT, because Go must first see whether the code was
+// still unused (and otherwise roll back the grant and tokens queued behind
+// it) and whether grant.scopes_changed is due. Here SQL decides both:
+//
+//   - the code's update also requires that no scopes_changed is due: the
+//     app has no webhook URL, or no active grant on the store, or the same
+//     scopes in its newest one (what scopeChangeStep reads, taken before
+//     the new grant exists rather than after, within the same transaction);
+//   - the grant is inserted only if the code now names it, and each token
+//     only if its grant exists, so that when the update matched nothing
+//     (the code used, or an event due) COMMIT commits nothing, and
+//     RedeemCode goes on to its general path.
+//
+// Two redemptions of one code at once: the second's update waits for the
+// first's row lock, then finds the code used and matches nothing; its
+// grant and tokens are skipped, and its general path answers ErrConflict.
+func redeemSteps(codeHash []byte, now time.Time, g *oauth.Grant, tokens []*oauth.Token) []*step {
+	steps := []*step{{
+		query: `UPDATE codes SET used_at = $2, grant_id = $3 WHERE hash = $1 AND used_at IS NULL
+			AND NOT EXISTS (SELECT 1 FROM apps a WHERE a.id = codes.app_id AND a.webhook_url <> ''
+				AND (SELECT p.scopes FROM grants p
+					WHERE p.app_id = codes.app_id AND p.store_id = codes.store_id AND p.revoked_at IS NULL
+					ORDER BY p.created_at DESC LIMIT 1) <> $4)`,
+		args:    []any{codeHash, now.UnixMicro(), g.ID, g.Scopes.String()},
+		orFail:  errNotQuick,
+		guarded: true,
+	}}
+	gs := grantStep(g)
+	gs.query = `INSERT INTO grants (` + grantColumns + `)
+		SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16
+		WHERE EXISTS (SELECT 1 FROM codes WHERE hash = $17 AND grant_id = $1)`
+	gs.args = append(gs.args, codeHash)
+	steps = append(steps, gs)
+	for _, t := range tokens {
+		steps = append(steps, tokenStepIf(t, `EXISTS (SELECT 1 FROM grants WHERE id = $3)`))
+	}
+	return steps
 }
 
 const grantColumns = `id, app_id, store_id, user_id, scopes, location_id, catalog_id,

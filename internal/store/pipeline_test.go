@@ -3,6 +3,7 @@ package store_test
 import (
 	"database/sql"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -124,5 +125,138 @@ func TestTokenOfDeletedAppNotFound(t *testing.T) {
 	err = db.CreateToken(t.Context(), &oauth.Token{Hash: oauth.Hash("ska_new"), Kind: oauth.KindAccess, AppID: "app_gone", CreatedAt: t0})
 	if !errors.Is(err, oauth.ErrNotFound) {
 		t.Fatalf("CreateToken for a missing app = %v, want ErrNotFound", err)
+	}
+}
+
+// RedeemCode's one-round-trip path (redeemSteps) writes a redemption only
+// when it needs nothing decided in Go. When the code is used, or when the
+// redemption changes the scopes that an app with a webhook holds on the
+// store, it refuses (and RedeemCode takes its general path) having written
+// nothing: not the grant, not a token, not the code's use.
+func TestQuickRedemption(t *testing.T) {
+	for _, b := range dbtest.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			db := b.Open(t)
+			ctx := t.Context()
+			t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+			must := func(err error) {
+				t.Helper()
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			must(db.CreateApp(ctx, &oauth.App{ID: "quiet", Name: "Quiet", CreatedAt: t0}))
+			must(db.CreateApp(ctx, &oauth.App{ID: "hooked", Name: "Hooked", WebhookURL: "https://hooked.example/h", CreatedAt: t0}))
+			must(db.CreateUser(ctx, &oauth.User{ID: "u", Email: "u@example.com", CreatedAt: t0}))
+			must(db.CreateStore(ctx, &oauth.Store{ID: "s", Name: "S", Slug: "s", CreatedAt: t0}, "u"))
+			n := 0
+			code := func(app string) *oauth.Code {
+				n++
+				c := &oauth.Code{Hash: oauth.Hash(fmt.Sprint("code", n)), AppID: app, StoreID: "s", UserID: "u",
+					CreatedAt: t0, ExpiresAt: t0.Add(time.Minute)}
+				must(db.CreateCode(ctx, c))
+				return c
+			}
+			grant := func(id, app string, created time.Time, scopes ...string) (*oauth.Grant, []*oauth.Token) {
+				g := &oauth.Grant{ID: id, AppID: app, StoreID: "s", UserID: "u", Scopes: oauth.NewScopes(scopes...),
+					Generation: 1, CreatedAt: created}
+				var toks []*oauth.Token
+				for _, kind := range []oauth.TokenKind{oauth.KindAccess, oauth.KindRefresh} {
+					toks = append(toks, &oauth.Token{Hash: oauth.Hash(id + string(kind)), Kind: kind, GrantID: id, AppID: app,
+						StoreID: "s", UserID: "u", Scopes: g.Scopes, Generation: 1, CreatedAt: created})
+				}
+				return g, toks
+			}
+			// written reports whether the grant and each of its tokens exist.
+			written := func(g *oauth.Grant, toks []*oauth.Token) (grant bool, tokens int) {
+				t.Helper()
+				_, err := db.Grant(ctx, g.ID)
+				if err != nil && !errors.Is(err, oauth.ErrNotFound) {
+					t.Fatal(err)
+				}
+				for _, tok := range toks {
+					if _, err := db.TokenInfo(ctx, tok.Hash); err == nil {
+						tokens++
+					} else if !errors.Is(err, oauth.ErrNotFound) {
+						t.Fatal(err)
+					}
+				}
+				return err == nil, tokens
+			}
+			quick := func(what string, c *oauth.Code, g *oauth.Grant, toks []*oauth.Token) {
+				t.Helper()
+				if err := db.RedeemQuick(ctx, c.Hash, t0, g, toks); err != nil {
+					t.Fatalf("%s: %v, want the quick path", what, err)
+				}
+				if gw, tw := written(g, toks); !gw || tw != len(toks) {
+					t.Fatalf("%s: grant written %v, %d of %d tokens", what, gw, tw, len(toks))
+				}
+				if got, err := db.Code(ctx, c.Hash); err != nil || got.GrantID != g.ID || got.UsedAt.IsZero() {
+					t.Fatalf("%s: the code after = %+v, %v: want used by %s", what, got, err, g.ID)
+				}
+			}
+			refused := func(what string, c *oauth.Code, g *oauth.Grant, toks []*oauth.Token, wasGrant string) {
+				t.Helper()
+				if err := db.RedeemQuick(ctx, c.Hash, t0, g, toks); !errors.Is(err, store.ErrNotQuick) {
+					t.Fatalf("%s: %v, want ErrNotQuick", what, err)
+				}
+				if gw, tw := written(g, toks); gw || tw != 0 {
+					t.Fatalf("%s: refused, yet grant written %v and %d tokens", what, gw, tw)
+				}
+				got, err := db.Code(ctx, c.Hash)
+				if c.AppID == "" { // not a stored code
+					if !errors.Is(err, oauth.ErrNotFound) {
+						t.Fatalf("%s: the unknown code is now %+v, %v", what, got, err)
+					}
+					return
+				}
+				must(err)
+				if got.GrantID != wasGrant || got.UsedAt.IsZero() != (wasGrant == "") {
+					t.Fatalf("%s: refused, yet the code changed: %+v", what, got)
+				}
+			}
+
+			// An app without a webhook: quick, whatever the scopes.
+			c1 := code("quiet")
+			g1, t1 := grant("g1", "quiet", t0, "read_products")
+			quick("a first installation", c1, g1, t1)
+			g2, t2 := grant("g2", "quiet", t0.Add(time.Second), "write_orders")
+			quick("other scopes, no webhook", code("quiet"), g2, t2)
+			// A used code: refused.
+			g3, t3 := grant("g3", "quiet", t0.Add(2*time.Second), "read_products")
+			refused("a used code", c1, g3, t3, "g1")
+			refused("an unknown code", &oauth.Code{Hash: oauth.Hash("nope")}, g3, t3, "")
+
+			// An app with a webhook: quick for a first installation and for
+			// the same scopes again, refused for a change of scopes.
+			h1, ht1 := grant("h1", "hooked", t0, "read_products")
+			quick("a first installation with a webhook", code("hooked"), h1, ht1)
+			h2, ht2 := grant("h2", "hooked", t0.Add(time.Second), "read_products")
+			quick("the same scopes again", code("hooked"), h2, ht2)
+			ch := code("hooked")
+			h3, ht3 := grant("h3", "hooked", t0.Add(2*time.Second), "read_products", "write_orders")
+			refused("a change of scopes with a webhook", ch, h3, ht3, "")
+			// The general path then redeems it and enqueues the change.
+			must(db.RedeemCode(ctx, ch.Hash, t0, h3, ht3))
+			if gw, tw := written(h3, ht3); !gw || tw != 2 {
+				t.Fatalf("the general path: grant written %v, %d tokens", gw, tw)
+			}
+			ds, err := db.Deliveries(ctx, "hooked", 10)
+			must(err)
+			if len(ds) != 1 || ds[0].Event != oauth.WebhookScopesChanged {
+				t.Fatalf("deliveries after the change = %+v, want one grant.scopes_changed", ds)
+			}
+			// The newest active grant is the one compared: h3's scopes again
+			// are no change, although h1 and h2 hold others.
+			h5, ht5 := grant("h5", "hooked", t0.Add(3*time.Second), "read_products", "write_orders")
+			quick("the newest grant's scopes again", code("hooked"), h5, ht5)
+			// Only active grants count: with every grant revoked, a new
+			// installation is quick again.
+			for _, id := range []string{"h1", "h2", "h3", "h5"} {
+				must(db.RevokeGrant(ctx, id, t0.Add(time.Hour)))
+			}
+			h4, ht4 := grant("h4", "hooked", t0.Add(4*time.Second), "read_customers")
+			quick("a reinstallation after revocation", code("hooked"), h4, ht4)
+		})
 	}
 }

@@ -35,9 +35,14 @@ func tokenSteps(tokens []*oauth.Token) []*step {
 }
 
 func tokenStep(t *oauth.Token) *step {
+	return tokenStepIf(t, `EXISTS (SELECT 1 FROM apps WHERE id = $4)`)
+}
+
+// tokenStepIf stores one token if cond, SQL over the token's parameters
+// ($3 its grant, $4 its app), holds.
+func tokenStepIf(t *oauth.Token, cond string) *step {
 	return &step{query: `INSERT INTO tokens (` + tokenColumns + `)
-		SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11
-		WHERE EXISTS (SELECT 1 FROM apps WHERE id = $4)`,
+		SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11 WHERE ` + cond,
 		args: []any{t.Hash, string(t.Kind), optional(t.GrantID), t.AppID, optional(t.StoreID), t.UserID, t.Scopes.String(),
 			t.Generation, unixMicro(t.CreatedAt), unixMicro(t.ExpiresAt), unixMicro(t.RevokedAt)}}
 }
