@@ -51,15 +51,23 @@ type rssSampler struct {
 	rss  RSS
 }
 
-// startRSS takes a first sample at once, failing if it cannot, then one
-// every interval.
-func startRSS(pid int, every time.Duration) (*rssSampler, error) {
-	v, err := ReadRSS(pid)
-	if err != nil {
+// startRSS checks at once that the process's RSS can be read, then
+// samples it after a delay (the warmup: the figures describe the measured
+// load, not its setup) and every interval from then on.
+func startRSS(pid int, every, after time.Duration) (*rssSampler, error) {
+	if _, err := ReadRSS(pid); err != nil {
 		return nil, err
 	}
-	s := &rssSampler{pid: pid, done: make(chan struct{}), rss: RSS{PID: pid, Start: v, Max: v, End: v, Samples: 1}}
+	s := &rssSampler{pid: pid, done: make(chan struct{}), rss: RSS{PID: pid}}
 	s.wg.Go(func() {
+		wait := time.NewTimer(after)
+		defer wait.Stop()
+		select {
+		case <-s.done:
+			return
+		case <-wait.C:
+		}
+		s.sample()
 		t := time.NewTicker(every)
 		defer t.Stop()
 		for {
@@ -81,6 +89,9 @@ func (s *rssSampler) sample() {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.rss.Samples == 0 {
+		s.rss.Start = v
+	}
 	s.rss.End = v
 	s.rss.Max = max(s.rss.Max, v)
 	s.rss.Samples++

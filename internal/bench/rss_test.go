@@ -31,7 +31,7 @@ func TestRSSSamplerOnThisProcess(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("/proc/PID/status is Linux only")
 	}
-	s, err := startRSS(os.Getpid(), 10*time.Millisecond)
+	s, err := startRSS(os.Getpid(), 10*time.Millisecond, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,6 +39,18 @@ func TestRSSSamplerOnThisProcess(t *testing.T) {
 	r := s.stop()
 	if r.Start <= 0 || r.Max < r.Start || r.Max < r.End || r.Samples < 3 {
 		t.Fatalf("RSS = %+v", r)
+	}
+	// Stopped before its delay ran out, it has only the last sample.
+	s, err = startRSS(os.Getpid(), 10*time.Millisecond, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(30 * time.Millisecond)
+	if r := s.stop(); r.Samples != 1 || r.Start <= 0 || r.Start != r.Max || r.Start != r.End {
+		t.Fatalf("RSS stopped within its delay = %+v, want the one last sample", r)
+	}
+	if _, err := startRSS(-1, time.Second, 0); err == nil {
+		t.Fatal("startRSS(-1) succeeded")
 	}
 	if _, err := ReadRSS(-1); err == nil {
 		t.Fatal("ReadRSS(-1) succeeded")

@@ -19,7 +19,9 @@ type Plan struct {
 	Warmup      time.Duration // ops run but are not recorded for this long first
 	Duration    time.Duration // then ops are recorded for this long
 	// PID, when not 0, is the server process whose resident memory is
-	// sampled every second (Linux /proc).
+	// sampled every second of the measured time (Linux /proc): from the
+	// end of the warmup, so that a scenario's setup (a merchant's sign-in
+	// holds argon2id's 19 MiB for a moment) does not count as its load.
 	PID int
 }
 
@@ -194,7 +196,7 @@ func Run(ctx context.Context, p Plan, newOp func(worker int) Op) (*Result, error
 	var sampler *rssSampler
 	if p.PID != 0 {
 		var err error
-		if sampler, err = startRSS(p.PID, time.Second); err != nil {
+		if sampler, err = startRSS(p.PID, time.Second, p.Warmup); err != nil {
 			return nil, err
 		}
 	}
