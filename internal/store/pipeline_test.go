@@ -21,25 +21,16 @@ func TestPipelinedTransactionFailure(t *testing.T) {
 		t.Run(b.Name, func(t *testing.T) {
 			db := b.Open(t)
 			ctx := t.Context()
-			t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-			must := func(err error) {
-				t.Helper()
-				if err != nil {
-					t.Fatal(err)
-				}
-			}
-			must(db.CreateApp(ctx, &oauth.App{ID: "a", Name: "A", CreatedAt: t0}))
-			must(db.CreateUser(ctx, &oauth.User{ID: "u", Email: "u@example.com", CreatedAt: t0}))
-			must(db.CreateStore(ctx, &oauth.Store{ID: "s", Name: "S", Slug: "s", CreatedAt: t0}, "u"))
+			seedStore(t, db, &oauth.App{ID: "a", Name: "A", CreatedAt: t0})
 			code := func(name string) *oauth.Code {
 				c := &oauth.Code{Hash: oauth.Hash(name), AppID: "a", StoreID: "s", UserID: "u", CreatedAt: t0, ExpiresAt: t0.Add(time.Minute)}
-				must(db.CreateCode(ctx, c))
+				noErr(t, db.CreateCode(ctx, c))
 				return c
 			}
 			grant := func(id string) *oauth.Grant {
 				return &oauth.Grant{ID: id, AppID: "a", StoreID: "s", UserID: "u", Generation: 1, CreatedAt: t0}
 			}
-			must(db.RedeemCode(ctx, code("c0").Hash, t0, grant("g-taken"), nil))
+			noErr(t, db.RedeemCode(ctx, code("c0").Hash, t0, grant("g-taken"), nil))
 
 			c1 := code("c1")
 			// The code's update succeeds, the grant's insert does not.
@@ -49,12 +40,12 @@ func TestPipelinedTransactionFailure(t *testing.T) {
 					t.Fatalf("RedeemCode with a taken grant id = %v, want ErrConflict", err)
 				}
 				got, err := db.Code(ctx, c1.Hash)
-				must(err)
+				noErr(t, err)
 				if !got.UsedAt.IsZero() || got.GrantID != "" {
 					t.Fatalf("the failed redemption left the code used: %+v", got)
 				}
 			}
-			must(db.RedeemCode(ctx, c1.Hash, t0, grant("g1"), nil))
+			noErr(t, db.RedeemCode(ctx, c1.Hash, t0, grant("g1"), nil))
 			if _, err := db.Grant(ctx, "g1"); err != nil {
 				t.Fatalf("Grant after a clean redemption: %v", err)
 			}
@@ -114,7 +105,6 @@ func TestTokenOfDeletedAppNotFound(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = raw.Close() })
-	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	if _, err := raw.ExecContext(t.Context(), `INSERT INTO tokens (hash, kind, app_id, user_id, scopes, generation, created_at)
 		VALUES ($1, 'access', 'app_gone', '', '', 0, $2)`, oauth.Hash("ska_orphan"), t0.UnixMicro()); err != nil {
 		t.Fatalf("insert a token without its app: %v", err)
@@ -138,23 +128,14 @@ func TestQuickRedemption(t *testing.T) {
 		t.Run(b.Name, func(t *testing.T) {
 			db := b.Open(t)
 			ctx := t.Context()
-			t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-			must := func(err error) {
-				t.Helper()
-				if err != nil {
-					t.Fatal(err)
-				}
-			}
-			must(db.CreateApp(ctx, &oauth.App{ID: "quiet", Name: "Quiet", CreatedAt: t0}))
-			must(db.CreateApp(ctx, &oauth.App{ID: "hooked", Name: "Hooked", WebhookURL: "https://hooked.example/h", CreatedAt: t0}))
-			must(db.CreateUser(ctx, &oauth.User{ID: "u", Email: "u@example.com", CreatedAt: t0}))
-			must(db.CreateStore(ctx, &oauth.Store{ID: "s", Name: "S", Slug: "s", CreatedAt: t0}, "u"))
+			seedStore(t, db, &oauth.App{ID: "quiet", Name: "Quiet", CreatedAt: t0},
+				&oauth.App{ID: "hooked", Name: "Hooked", WebhookURL: "https://hooked.example/h", CreatedAt: t0})
 			n := 0
 			code := func(app string) *oauth.Code {
 				n++
 				c := &oauth.Code{Hash: oauth.Hash(fmt.Sprint("code", n)), AppID: app, StoreID: "s", UserID: "u",
 					CreatedAt: t0, ExpiresAt: t0.Add(time.Minute)}
-				must(db.CreateCode(ctx, c))
+				noErr(t, db.CreateCode(ctx, c))
 				return c
 			}
 			grant := func(id, app string, created time.Time, scopes ...string) (*oauth.Grant, []*oauth.Token) {
@@ -210,7 +191,7 @@ func TestQuickRedemption(t *testing.T) {
 					}
 					return
 				}
-				must(err)
+				noErr(t, err)
 				if got.GrantID != wasGrant || got.UsedAt.IsZero() != (wasGrant == "") {
 					t.Fatalf("%s: refused, yet the code changed: %+v", what, got)
 				}
@@ -237,12 +218,12 @@ func TestQuickRedemption(t *testing.T) {
 			h3, ht3 := grant("h3", "hooked", t0.Add(2*time.Second), "read_products", "write_orders")
 			refused("a change of scopes with a webhook", ch, h3, ht3, "")
 			// The general path then redeems it and enqueues the change.
-			must(db.RedeemCode(ctx, ch.Hash, t0, h3, ht3))
+			noErr(t, db.RedeemCode(ctx, ch.Hash, t0, h3, ht3))
 			if gw, tw := written(h3, ht3); !gw || tw != 2 {
 				t.Fatalf("the general path: grant written %v, %d tokens", gw, tw)
 			}
 			ds, err := db.Deliveries(ctx, "hooked", 10)
-			must(err)
+			noErr(t, err)
 			if len(ds) != 1 || ds[0].Event != oauth.WebhookScopesChanged {
 				t.Fatalf("deliveries after the change = %+v, want one grant.scopes_changed", ds)
 			}
@@ -253,7 +234,7 @@ func TestQuickRedemption(t *testing.T) {
 			// Only active grants count: with every grant revoked, a new
 			// installation is quick again.
 			for _, id := range []string{"h1", "h2", "h3", "h5"} {
-				must(db.RevokeGrant(ctx, id, t0.Add(time.Hour)))
+				noErr(t, db.RevokeGrant(ctx, id, t0.Add(time.Hour)))
 			}
 			h4, ht4 := grant("h4", "hooked", t0.Add(4*time.Second), "read_customers")
 			quick("a reinstallation after revocation", code("hooked"), h4, ht4)

@@ -96,19 +96,10 @@ func TestSQLiteTwoProcesses(t *testing.T) {
 		dbs[i] = db
 	}
 	ctx := t.Context()
-	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	must(dbs[0].CreateApp(ctx, &oauth.App{ID: "a", Name: "A", CreatedAt: t0}))
-	must(dbs[0].CreateUser(ctx, &oauth.User{ID: "u", Email: "u@example.com", CreatedAt: t0}))
-	must(dbs[0].CreateStore(ctx, &oauth.Store{ID: "s", Name: "S", Slug: "s", CreatedAt: t0}, "u"))
+	seedStore(t, dbs[0], &oauth.App{ID: "a", Name: "A", CreatedAt: t0})
 	for round := range 5 {
 		code := &oauth.Code{Hash: oauth.Hash(fmt.Sprint("code", round)), AppID: "a", StoreID: "s", UserID: "u", CreatedAt: t0, ExpiresAt: t0.Add(time.Minute)}
-		must(dbs[1].CreateCode(ctx, code))
+		noErr(t, dbs[1].CreateCode(ctx, code))
 		const n = 20
 		errs := make(chan error, n)
 		for i := range n {
