@@ -529,7 +529,7 @@ func seedKillTest(t *testing.T, cfg Config, hookURL string, withGrant bool) stri
 		db.SetSigningSecret(ctx, &oauth.SigningSecret{AppID: app.ID, Current: in.sealer.Seal([]byte(secret), oauth.SigningLabel(app.ID)), UpdatedAt: now}),
 	}
 	if withGrant {
-		errs = append(errs, db.CreateCode(ctx, code), db.RedeemCode(ctx, code.Hash, now, g, nil))
+		errs = append(errs, db.CreateCode(ctx, code), db.RedeemCode(ctx, code, now, g, nil))
 	}
 	for _, err := range errs {
 		if err != nil {

@@ -32,7 +32,7 @@ func TestRecorder(t *testing.T) {
 			if err := db.CreateCode(ctx, code); err != nil {
 				t.Fatal(err)
 			}
-			if err := db.RedeemCode(ctx, code.Hash, t0, g, nil); err != nil {
+			if err := db.RedeemCode(ctx, code, t0, g, nil); err != nil {
 				t.Fatal(err)
 			}
 			r := New(db, db, nil)

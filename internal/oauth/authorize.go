@@ -198,9 +198,15 @@ func (s *Service) CanSkipConsent(ctx context.Context, a *Authorization, storeID 
 	return false, nil
 }
 
-// Approve records the merchant's consent: it issues, if userID may
-// authorize apps for storeID, an authorization code bound to the
-// request, the store and the picked resources. It returns the code's value.
+// Approve records the merchant's consent: it issues an authorization code
+// bound to the request, the merchant, the store and the picked resources,
+// and returns its value. The caller has checked that userID may authorize
+// apps for storeID; the redemption checks it again, in the statement that
+// stores the grant.
+//
+// The code is sealed (code.go), and issuing it writes nothing, except when
+// the merchant is shown it to copy (out of band): that one is a short random
+// value, stored now.
 func (s *Service) Approve(ctx context.Context, a *Authorization, userID, storeID string, bound Bound) (string, error) {
 	if a.StoreSlug != "" {
 		st, err := s.st.StoreBySlug(ctx, a.StoreSlug)
@@ -213,9 +219,7 @@ func (s *Service) Approve(ctx context.Context, a *Authorization, userID, storeID
 	}
 	bound.DeviceID = a.DeviceID
 	now := s.now()
-	code := RandomSecret(PrefixCode)
 	c := &Code{
-		Hash:            Hash(code),
 		AppID:           a.App.ID,
 		StoreID:         storeID,
 		UserID:          userID,
@@ -227,12 +231,19 @@ func (s *Service) Approve(ctx context.Context, a *Authorization, userID, storeID
 		CreatedAt:       now,
 		ExpiresAt:       now.Add(s.cfg.CodeTTL),
 	}
-	// The store checks the membership in the statement that stores the
-	// code, so that a role taken away a moment before counts.
-	if err := s.st.CreateCode(ctx, c); errors.Is(err, ErrNotFound) {
-		return "", Errorf(ErrAccessDenied, "only an owner or admin of the store can connect apps to it")
-	} else if err != nil {
-		return "", err
+	var code string
+	if a.OOB() {
+		code = RandomSecret(PrefixCode)
+		c.Hash = Hash(code)
+		// The store checks the membership in the statement that stores the
+		// code, so that a role taken away a moment before counts.
+		if err := s.st.CreateCode(ctx, c); errors.Is(err, ErrNotFound) {
+			return "", Errorf(ErrAccessDenied, "only an owner or admin of the store can connect apps to it")
+		} else if err != nil {
+			return "", err
+		}
+	} else {
+		code = s.sealCode(c)
 	}
 	s.record(ctx, Event{Kind: EventAuthorized, AppID: a.App.ID, StoreID: storeID, UserID: userID, Scopes: a.Scopes})
 	return code, nil

@@ -91,8 +91,13 @@ func (s *Service) exchangeCode(ctx context.Context, app *App, r TokenRequest) (*
 		return nil, Errorf(ErrInvalidRequest, "the code parameter is missing")
 	}
 	now := s.now()
-	hash := Hash(r.Code)
-	code, err := s.st.Code(ctx, hash)
+	code, err := s.openCode(r.Code)
+	sealed := err == nil
+	if errors.Is(err, errNotSealed) {
+		// A code shown to the merchant out of band, stored when issued (or
+		// not a code at all).
+		code, err = s.st.Code(ctx, Hash(r.Code))
+	}
 	if errors.Is(err, ErrNotFound) {
 		return nil, Errorf(ErrInvalidGrant, "the authorization code is invalid")
 	}
@@ -105,40 +110,21 @@ func (s *Service) exchangeCode(ctx context.Context, app *App, r TokenRequest) (*
 	if !code.UsedAt.IsZero() {
 		return nil, s.codeReplayed(ctx, code.GrantID)
 	}
-	if !now.Before(code.ExpiresAt) {
-		return nil, Errorf(ErrInvalidGrant, "the authorization code has expired")
-	}
-	// RFC 6749 §4.1.3: redirect_uri must be identical to the one sent with
-	// the authorization request, if one was sent.
-	if code.RedirectURI != "" && r.RedirectURI != code.RedirectURI && (r.RedirectURI != "" || !s.DialectOf(app).RedirectURIOptional) {
-		return nil, Errorf(ErrInvalidGrant, "redirect_uri does not match the authorization request")
-	}
-	if code.RedirectURI == "" && r.RedirectURI != "" {
-		if _, ok := app.MatchRedirectURI(r.RedirectURI); !ok {
-			return nil, Errorf(ErrInvalidGrant, "redirect_uri is not registered for this client")
+	if err := s.checkCode(ctx, app, code, r, now); err != nil {
+		if sealed {
+			// A sealed code does not say whether it was redeemed: one that
+			// was is a replay however it is presented, as a stored one is.
+			if used, uerr := s.st.Code(ctx, code.Hash); uerr == nil && !used.UsedAt.IsZero() {
+				return nil, s.codeReplayed(ctx, used.GrantID)
+			} else if uerr != nil && !errors.Is(uerr, ErrNotFound) {
+				return nil, uerr
+			}
 		}
-	}
-	if r.StoreSlug != "" {
-		st, err := s.st.StoreBySlug(ctx, r.StoreSlug)
-		if err != nil && !errors.Is(err, ErrNotFound) {
-			return nil, err
-		}
-		if err != nil || st.ID != code.StoreID {
-			return nil, Errorf(ErrInvalidGrant, "the authorization code was issued for another store")
-		}
-	}
-	switch {
-	case code.Challenge != "" && r.CodeVerifier == "":
-		return nil, Errorf(ErrInvalidGrant, "code_verifier is required")
-	case code.Challenge != "" && !VerifyPKCE(code.ChallengeMethod, code.Challenge, r.CodeVerifier):
-		return nil, Errorf(ErrInvalidGrant, "code_verifier does not match the code_challenge")
-	case code.Challenge == "" && r.CodeVerifier != "":
-		// RFC 9700 §2.1.1: a verifier without a challenge is a downgrade attempt.
-		return nil, Errorf(ErrInvalidGrant, "code_verifier was sent but the authorization request had no code_challenge")
+		return nil, err
 	}
 
 	if s.DialectOf(app).ReuseGrant {
-		if resp, err := s.reuseGrant(ctx, app, code, hash, now); resp != nil || err != nil {
+		if resp, err := s.reuseGrant(ctx, app, code, now); resp != nil || err != nil {
 			return resp, err
 		}
 	}
@@ -156,26 +142,55 @@ func (s *Service) exchangeCode(ctx context.Context, app *App, r TokenRequest) (*
 		CreatedAt:  now,
 	}
 	resp, tokens := s.issue(app, g, key, code.Scopes, now)
-	if err := s.st.RedeemCode(ctx, hash, now, g, tokens); err != nil {
-		if errors.Is(err, ErrConflict) {
-			// Another request redeemed it first: this one is a replay.
-			won, rerr := s.st.Code(ctx, hash)
-			if rerr != nil {
-				return nil, rerr
-			}
-			return nil, s.codeReplayed(ctx, won.GrantID)
-		}
-		return nil, err
+	if err := s.st.RedeemCode(ctx, code, now, g, tokens); err != nil {
+		return nil, s.redeemFailed(ctx, code, err)
 	}
 	s.record(ctx, Event{Kind: EventTokenIssued, AppID: app.ID, StoreID: g.StoreID, UserID: g.UserID, GrantID: g.ID, Scopes: g.Scopes, Detail: GrantAuthorizationCode})
 	return resp, nil
+}
+
+// checkCode checks a code's expiry and bindings against the token request:
+// redirect_uri, the store a request names, and PKCE.
+func (s *Service) checkCode(ctx context.Context, app *App, code *Code, r TokenRequest, now time.Time) error {
+	if !now.Before(code.ExpiresAt) {
+		return Errorf(ErrInvalidGrant, "the authorization code has expired")
+	}
+	// RFC 6749 §4.1.3: redirect_uri must be identical to the one sent with
+	// the authorization request, if one was sent.
+	if code.RedirectURI != "" && r.RedirectURI != code.RedirectURI && (r.RedirectURI != "" || !s.DialectOf(app).RedirectURIOptional) {
+		return Errorf(ErrInvalidGrant, "redirect_uri does not match the authorization request")
+	}
+	if code.RedirectURI == "" && r.RedirectURI != "" {
+		if _, ok := app.MatchRedirectURI(r.RedirectURI); !ok {
+			return Errorf(ErrInvalidGrant, "redirect_uri is not registered for this client")
+		}
+	}
+	if r.StoreSlug != "" {
+		st, err := s.st.StoreBySlug(ctx, r.StoreSlug)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		if err != nil || st.ID != code.StoreID {
+			return Errorf(ErrInvalidGrant, "the authorization code was issued for another store")
+		}
+	}
+	switch {
+	case code.Challenge != "" && r.CodeVerifier == "":
+		return Errorf(ErrInvalidGrant, "code_verifier is required")
+	case code.Challenge != "" && !VerifyPKCE(code.ChallengeMethod, code.Challenge, r.CodeVerifier):
+		return Errorf(ErrInvalidGrant, "code_verifier does not match the code_challenge")
+	case code.Challenge == "" && r.CodeVerifier != "":
+		// RFC 9700 §2.1.1: a verifier without a challenge is a downgrade attempt.
+		return Errorf(ErrInvalidGrant, "code_verifier was sent but the authorization request had no code_challenge")
+	}
+	return nil
 }
 
 // reuseGrant gives back the grant, and so the token, that the app already
 // holds on the code's store, location and device, rebound to the catalog,
 // customer list and scopes picked this time. It returns nil, nil when there
 // is no such grant (or its key is gone), and a new grant is then issued.
-func (s *Service) reuseGrant(ctx context.Context, app *App, code *Code, hash []byte, now time.Time) (*TokenResponse, error) {
+func (s *Service) reuseGrant(ctx context.Context, app *App, code *Code, now time.Time) (*TokenResponse, error) {
 	grants, err := s.st.Grants(ctx, GrantFilter{AppID: app.ID, StoreID: code.StoreID, Limit: 200})
 	if err != nil {
 		return nil, err
@@ -190,15 +205,8 @@ func (s *Service) reuseGrant(ctx context.Context, app *App, code *Code, hash []b
 		}
 		next := *g
 		next.Scopes, next.Bound, next.UserID = code.Scopes, code.Bound, code.UserID
-		if err := s.st.RebindGrant(ctx, hash, now, &next); err != nil {
-			if errors.Is(err, ErrConflict) {
-				won, rerr := s.st.Code(ctx, hash)
-				if rerr != nil {
-					return nil, rerr
-				}
-				return nil, s.codeReplayed(ctx, won.GrantID)
-			}
-			return nil, err
+		if err := s.st.RebindGrant(ctx, code, now, &next); err != nil {
+			return nil, s.redeemFailed(ctx, code, err)
 		}
 		if err := s.syncRevocations(ctx); err != nil {
 			return nil, err
@@ -215,6 +223,23 @@ func (s *Service) reuseGrant(ctx context.Context, app *App, code *Code, hash []b
 		return resp, nil
 	}
 	return nil, nil
+}
+
+// redeemFailed answers a redemption that wrote nothing: another request
+// redeemed the code first (ErrConflict), which makes this one a replay, or
+// the merchant may no longer connect apps to the store (ErrNotFound).
+func (s *Service) redeemFailed(ctx context.Context, code *Code, err error) error {
+	switch {
+	case errors.Is(err, ErrConflict):
+		won, rerr := s.st.Code(ctx, code.Hash)
+		if rerr != nil {
+			return rerr
+		}
+		return s.codeReplayed(ctx, won.GrantID)
+	case errors.Is(err, ErrNotFound):
+		return Errorf(ErrInvalidGrant, "the merchant who approved can no longer connect apps to this store")
+	}
+	return err
 }
 
 func (s *Service) codeReplayed(ctx context.Context, grantID string) error {

@@ -66,9 +66,11 @@ type Service struct {
 	keysMu sync.RWMutex
 	keys   map[string][]byte
 	cur    string // id of the key new generations derive from
-	cache  *tokenCache
-	apps   *appCache
-	events Recorder
+	// codeKeys seal authorization codes, one per server key (code.go).
+	codeKeys map[string][]byte
+	cache    *tokenCache
+	apps     *appCache
+	events   Recorder
 	// dialects are the platforms' rules by profile name.
 	dialects map[string]Dialect
 }
@@ -94,6 +96,10 @@ func NewService(cfg Config, st Storage, keys []Key, log *slog.Logger) (*Service,
 		}
 		s.keys[k.ID] = k.Secret
 		s.cur = k.ID
+	}
+	var err error
+	if s.codeKeys, err = newCodeKeys(keys); err != nil {
+		return nil, err
 	}
 	return s, nil
 }

@@ -73,23 +73,25 @@ type Storage interface {
 	// DeleteSession ends a session; deleting a missing one is not an error.
 	DeleteSession(ctx context.Context, hash []byte) error
 
-	// CreateCode stores an authorization code, in the same statement that
-	// checks that its user may connect apps to its store (an owner or an
-	// admin, Role.CanAuthorize); ErrNotFound if not.
+	// CreateCode stores an unused authorization code (the out-of-band kind;
+	// sealed codes are stored only when redeemed), in the same statement
+	// that checks that its user may connect apps to its store (an owner or
+	// an admin, Role.CanAuthorize); ErrNotFound if not.
 	CreateCode(ctx context.Context, c *Code) error
-	// Code returns a code by hash, used or not; ErrNotFound.
+	// Code returns a stored code by hash, used or not; ErrNotFound.
 	Code(ctx context.Context, hash []byte) (*Code, error)
-	// RedeemCode marks the code used by g, and stores g and its tokens, in
-	// one transaction. Only one caller can redeem a code: every other gets
-	// ErrConflict and nothing is written.
-	RedeemCode(ctx context.Context, codeHash []byte, now time.Time, g *Grant, tokens []*Token) error
-
-	// RebindGrant marks the code used by the existing grant g, and rebinds
-	// g (and its tokens) to g's Scopes and Bound, in one transaction, logging
-	// a revocation entry for g so that caches drop what they held of it.
+	// RedeemCode stores c as used at now by g (inserting it, or marking the
+	// stored unused code), and stores g and its tokens, in one transaction.
 	// Only one caller can redeem a code: every other gets ErrConflict and
-	// nothing is written.
-	RebindGrant(ctx context.Context, codeHash []byte, now time.Time, g *Grant) error
+	// nothing is written. So does a code's user who may no longer connect
+	// apps to its store (or an app deleted meanwhile): ErrNotFound.
+	RedeemCode(ctx context.Context, c *Code, now time.Time, g *Grant, tokens []*Token) error
+
+	// RebindGrant redeems c, as RedeemCode does, for the existing grant g,
+	// and rebinds g (and its tokens) to g's Scopes and Bound, in one
+	// transaction, logging a revocation entry for g so that caches drop what
+	// they held of it. Errors as RedeemCode's.
+	RebindGrant(ctx context.Context, c *Code, now time.Time, g *Grant) error
 
 	// Grant returns a grant by id; ErrNotFound.
 	Grant(ctx context.Context, id string) (*Grant, error)

@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/storekey/storekey/internal/oauth"
 	"github.com/storekey/storekey/internal/store/dbtest"
 )
 
@@ -64,6 +65,15 @@ func TestTokenEndpointBadRequests(t *testing.T) {
 			{name: "bearer instead of basic", body: func() string { return base("client_id", "-", "client_secret", "-") }, header: map[string]string{"Authorization": "Bearer x"}, status: 401, code: "invalid_client"},
 			{name: "missing code", body: func() string { return base() }, status: 400, code: "invalid_request"},
 			{name: "unknown code", body: func() string { return base("code", "skc_nope") }, status: 400, code: "invalid_grant"},
+			{name: "forged code", body: func() string {
+				c := []byte(e.code(browser, e.authQuery()))
+				if c[len(c)/2] == 'A' { // another base64url letter
+					c[len(c)/2] = 'B'
+				} else {
+					c[len(c)/2] = 'A'
+				}
+				return base("code", string(c))
+			}, status: 400, code: "invalid_grant"},
 			{name: "code of another client", body: func() string {
 				return base("client_id", other.ID, "client_secret", otherSecret, "code", e.code(browser, e.authQuery()))
 			}, status: 400, code: "invalid_grant"},
@@ -168,11 +178,55 @@ func TestCodeReplayAndExpiry(t *testing.T) {
 			t.Fatalf("refresh from a replayed code: %d %v", st, body)
 		}
 
+		// A replay is one however it is presented: with a wrong
+		// redirect_uri, it still revokes what the code issued.
+		code = e.code(browser, e.authQuery())
+		if st, tok = e.exchange(code); st != http.StatusOK {
+			t.Fatalf("exchange: %d %v", st, tok)
+		}
+		if st, body := e.exchange(code, "redirect_uri", "https://partner.example/other"); st != http.StatusBadRequest || body["error"] != "invalid_grant" ||
+			!strings.Contains(body["error_description"].(string), "already been used") {
+			t.Fatalf("replay with a wrong redirect_uri: %d %v", st, body)
+		}
+		if st, _, _ := e.api(http.MethodGet, "/api/v1/products", tok["access_token"].(string), ""); st != http.StatusUnauthorized {
+			t.Fatalf("tokens from a code replayed with a wrong redirect_uri must be revoked: %d", st)
+		}
+
 		code = e.code(browser, e.authQuery())
 		e.svc.Now = func() time.Time { return time.Now().Add(11 * time.Minute) }
 		defer func() { e.svc.Now = time.Now }()
 		if st, body := e.exchange(code); st != http.StatusBadRequest || body["error"] != "invalid_grant" {
 			t.Fatalf("expired code: %d %v", st, body)
+		}
+	})
+}
+
+// TestCodeOfDemotedMerchant: the merchant's right to connect apps to the
+// store is checked again when the code is redeemed, so that a merchant
+// demoted (or removed) after approving cannot connect the app.
+func TestCodeOfDemotedMerchant(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b dbtest.Backend) {
+		e := newEnv(t, b, nil)
+		browser := e.browser()
+		e.signIn(browser)
+		code := e.code(browser, e.authQuery())
+		if err := e.db.AddMember(t.Context(), e.store.ID, e.user.ID, oauth.RoleStaff); err != nil {
+			t.Fatal(err)
+		}
+		if st, body := e.exchange(code); st != http.StatusBadRequest || body["error"] != "invalid_grant" {
+			t.Fatalf("code of a demoted merchant: %d %v", st, body)
+		}
+		grants, err := e.db.Grants(t.Context(), oauth.GrantFilter{StoreID: e.store.ID, IncludeRevoked: true})
+		if err != nil || len(grants) != 0 {
+			t.Fatalf("grants after the refused exchange: %v, %v", grants, err)
+		}
+		// Made an admin again, the same code goes through: nothing of it
+		// was used.
+		if err := e.db.AddMember(t.Context(), e.store.ID, e.user.ID, oauth.RoleAdmin); err != nil {
+			t.Fatal(err)
+		}
+		if st, body := e.exchange(code); st != http.StatusOK {
+			t.Fatalf("code after the merchant was made an admin: %d %v", st, body)
 		}
 	})
 }

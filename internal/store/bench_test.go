@@ -73,7 +73,7 @@ func BenchmarkTokenInfo(b *testing.B) {
 			c := &oauth.Code{Hash: benchHash('c', i), AppID: "app", StoreID: "s", UserID: "u", CreatedAt: benchT0, ExpiresAt: benchT0.Add(time.Minute)}
 			must(b, db.CreateCode(ctx, c))
 			g := benchGrant(fmt.Sprint("g", i))
-			must(b, db.RedeemCode(ctx, c.Hash, benchT0, g, benchTokens(g, 1, i)))
+			must(b, db.RedeemCode(ctx, c, benchT0, g, benchTokens(g, 1, i)))
 		}
 		var n atomic.Int64
 		b.ResetTimer()
@@ -89,16 +89,15 @@ func BenchmarkTokenInfo(b *testing.B) {
 	})
 }
 
-// BenchmarkRedeemCode redeems a fresh code per iteration: one transaction
-// that updates the code and inserts a grant and two tokens.
+// BenchmarkRedeemCode redeems a fresh sealed code per iteration: one
+// transaction that inserts the code, used, a grant and two tokens.
 func BenchmarkRedeemCode(b *testing.B) {
 	eachBackend(b, func(b *testing.B, db *store.DB) {
 		ctx := b.Context()
-		codes := make([][]byte, b.N)
+		codes := make([]*oauth.Code, b.N)
 		for i := range codes {
-			codes[i] = benchHash('c', int64(i))
-			must(b, db.CreateCode(ctx, &oauth.Code{Hash: codes[i], AppID: "app", StoreID: "s", UserID: "u",
-				CreatedAt: benchT0, ExpiresAt: benchT0.Add(time.Minute)}))
+			codes[i] = &oauth.Code{Hash: benchHash('c', int64(i)), AppID: "app", StoreID: "s", UserID: "u",
+				CreatedAt: benchT0, ExpiresAt: benchT0.Add(time.Minute)}
 		}
 		b.ResetTimer()
 		for i := range b.N {
@@ -116,7 +115,7 @@ func BenchmarkRotateGrant(b *testing.B) {
 		c := &oauth.Code{Hash: benchHash('c', 0), AppID: "app", StoreID: "s", UserID: "u", CreatedAt: benchT0, ExpiresAt: benchT0.Add(time.Minute)}
 		must(b, db.CreateCode(ctx, c))
 		g := benchGrant("g")
-		must(b, db.RedeemCode(ctx, c.Hash, benchT0, g, nil))
+		must(b, db.RedeemCode(ctx, c, benchT0, g, nil))
 		b.ResetTimer()
 		for i := range int64(b.N) {
 			must(b, db.RotateGrant(ctx, g.ID, 1+i, benchT0, "k", benchTokens(g, 2+i, i)))

@@ -23,6 +23,6 @@ var ErrNotQuick = errNotQuick
 
 // RedeemQuick runs RedeemCode's one-round-trip path alone, without the
 // general path it falls back to.
-func (db *DB) RedeemQuick(ctx context.Context, codeHash []byte, now time.Time, g *oauth.Grant, tokens []*oauth.Token) error {
-	return db.pipelineTx(ctx, redeemSteps(codeHash, now, g, tokens), nil)
+func (db *DB) RedeemQuick(ctx context.Context, c *oauth.Code, now time.Time, g *oauth.Grant, tokens []*oauth.Token) error {
+	return db.pipelineTx(ctx, redeemSteps(c, now, g, tokens), nil)
 }

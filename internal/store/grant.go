@@ -16,7 +16,8 @@ const codeColumns = `hash, app_id, store_id, user_id, redirect_uri, scopes, chal
 	challenge_method, location_id, catalog_id, customer_list_id, device_id,
 	created_at, expires_at, used_at, grant_id`
 
-// CreateCode stores an authorization code if its user is an owner or admin
+// CreateCode stores an unused authorization code (the out-of-band kind:
+// sealed codes are stored when redeemed) if its user is an owner or admin
 // of its store; oauth.ErrConflict if the hash is taken, oauth.ErrNotFound if
 // the app does not exist or the user may not connect apps to the store.
 func (db *DB) CreateCode(ctx context.Context, c *oauth.Code) error {
@@ -45,7 +46,7 @@ func (db *DB) CreateCode(ctx context.Context, c *oauth.Code) error {
 	return fail("create code", err)
 }
 
-// Code returns a code by hash, used or not; oauth.ErrNotFound.
+// Code returns a stored code by hash, used or not; oauth.ErrNotFound.
 func (db *DB) Code(ctx context.Context, hash []byte) (*oauth.Code, error) {
 	var c oauth.Code
 	err := db.rd.QueryRowContext(ctx, `SELECT `+codeColumns+` FROM codes WHERE hash = $1`, hash).Scan(
@@ -58,79 +59,122 @@ func (db *DB) Code(ctx context.Context, hash []byte) (*oauth.Code, error) {
 	return &c, nil
 }
 
-// RedeemCode marks the code used at now by g, and stores g and its tokens,
-// in one transaction. The conditional update of the code is the first
-// statement, so that concurrent redeemers queue on the code's row (or on
-// SQLite's write lock) and all but the first find it used: they get
-// oauth.ErrConflict and write nothing. A code that does not exist is
-// oauth.ErrConflict as well. RedeemCode does not check the code's expiry or
-// bindings; the caller has read and checked the code.
+// RedeemCode stores c as used at now by g, and stores g and its tokens, in
+// one transaction. The code's redemption is the first statement
+// (redeemCodeStep): concurrent redeemers queue on the code's primary key (or
+// on SQLite's write lock) and all but the first find it used. They get
+// oauth.ErrConflict and write nothing; so, with oauth.ErrNotFound, does a
+// code whose user may no longer connect apps to its store. RedeemCode does
+// not check the code's expiry or bindings; the caller has checked them.
 //
 // On PostgreSQL it first tries redeemSteps, which does all of that in one
 // round trip when SQL alone can decide it; SQLite, in process, has no
 // round trips to save.
-func (db *DB) RedeemCode(ctx context.Context, codeHash []byte, now time.Time, g *oauth.Grant, tokens []*oauth.Token) error {
+func (db *DB) RedeemCode(ctx context.Context, c *oauth.Code, now time.Time, g *oauth.Grant, tokens []*oauth.Token) error {
 	if db.dialect == Postgres {
-		err := db.pipelineTx(ctx, redeemSteps(codeHash, now, g, tokens), nil)
+		err := db.pipelineTx(ctx, redeemSteps(c, now, g, tokens), nil)
 		if !errors.Is(err, errNotQuick) {
 			return fail("redeem code", err)
 		}
 	}
-	steps := []*step{{
-		query: `UPDATE codes SET used_at = $2, grant_id = $3 WHERE hash = $1 AND used_at IS NULL`,
-		args:  []any{codeHash, now.UnixMicro(), g.ID},
-		// Rolls back the grant and tokens queued behind it.
-		orFail: fmt.Errorf("code already used or unknown: %w", oauth.ErrConflict),
-	}, grantStep(g)}
+	// The step's orFail rolls back the grant and tokens queued behind it.
+	steps := []*step{redeemCodeStep(c, now, g.ID, ""), grantStep(g)}
 	steps = append(steps, tokenSteps(tokens)...)
 	// The app's partner hears of a change of scopes on the store in the
 	// same transaction (grant.scopes_changed), so that no crash loses it.
 	change := scopeChangeStep(g)
 	steps = append(steps, change.step)
-	return fail("redeem code", db.pipelineTx(ctx, steps, func(tx handle) error {
+	err := db.pipelineTx(ctx, steps, func(tx handle) error {
 		return db.enqueueScopeChange(ctx, tx, g, change, now)
-	}))
+	})
+	if errors.Is(err, errCodeRefused) {
+		err = db.codeRefused(ctx, c.Hash)
+	}
+	return fail("redeem code", err)
 }
 
-// errNotQuick is redeemSteps' answer when the code is used or unknown, or
-// the redemption changes the scopes an app with a webhook holds on the
-// store: RedeemCode then takes its general path, which tells the two apart.
+// errCodeRefused is redeemCodeStep's orFail: the code was redeemed before,
+// or its user may no longer connect apps to its store; codeRefused tells
+// which.
+var errCodeRefused = errors.New("store: code not redeemed")
+
+// redeemCodeStep stores c as used by grantID: it inserts the code (a sealed
+// one, which the database sees for the first time) or marks the stored one
+// (out of band) used, if the code's user is still an owner or admin of its
+// store, its app exists, and cond (SQL over the step's parameters, $19
+// onwards being extra) holds. It affects no row when the code was redeemed
+// before: its primary key lets one redemption win.
+func redeemCodeStep(c *oauth.Code, now time.Time, grantID, cond string, extra ...any) *step {
+	if cond != "" {
+		cond = " AND " + cond
+	}
+	return &step{
+		query: `INSERT INTO codes (` + codeColumns + `)
+		SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16
+		WHERE EXISTS (SELECT 1 FROM members WHERE user_id = $4 AND store_id = $3 AND role IN ($17, $18))
+			AND EXISTS (SELECT 1 FROM apps WHERE id = $2)` + cond + `
+		ON CONFLICT (hash) DO UPDATE SET used_at = excluded.used_at, grant_id = excluded.grant_id
+			WHERE codes.used_at IS NULL`,
+		args: append([]any{c.Hash, c.AppID, c.StoreID, c.UserID, c.RedirectURI, c.Scopes.String(), c.Challenge,
+			c.ChallengeMethod, c.Bound.LocationID, c.Bound.CatalogID, c.Bound.CustomerListID, c.Bound.DeviceID,
+			unixMicro(c.CreatedAt), unixMicro(c.ExpiresAt), now.UnixMicro(), grantID,
+			string(oauth.RoleOwner), string(oauth.RoleAdmin)}, extra...),
+		orFail: errCodeRefused,
+	}
+}
+
+// codeRefused tells why a code's redemption matched nothing:
+// oauth.ErrConflict if it was redeemed before, else oauth.ErrNotFound (its
+// user may no longer connect apps to its store, or its app is gone).
+func (db *DB) codeRefused(ctx context.Context, hash []byte) error {
+	c, err := db.Code(ctx, hash)
+	switch {
+	case err == nil && !c.UsedAt.IsZero():
+		return fmt.Errorf("code already used: %w", oauth.ErrConflict)
+	case err == nil || errors.Is(err, oauth.ErrNotFound):
+		return fmt.Errorf("the code's user may no longer connect apps to its store, or its app is gone: %w", oauth.ErrNotFound)
+	}
+	return err
+}
+
+// errNotQuick is redeemSteps' answer when its first step matched nothing:
+// the code was redeemed before, or its user may no longer connect apps to
+// its store, or the redemption changes the scopes an app with a webhook
+// holds on the store. RedeemCode then takes its general path, which tells
+// them apart.
 var errNotQuick = errors.New("store: not a quick redemption")
 
 // redeemSteps is RedeemCode in one round trip to PostgreSQL: BEGIN, the
 // steps and COMMIT in one batch, where the general path needs a second
 // round trip for COMMIT, because Go must first see whether the code was
-// still unused (and otherwise roll back the grant and tokens queued behind
-// it) and whether grant.scopes_changed is due. Here SQL decides both:
+// redeemed (and otherwise roll back the grant and tokens queued behind it)
+// and whether grant.scopes_changed is due. Here SQL decides both:
 //
-//   - the code's update also requires that no scopes_changed is due: the
-//     app has no webhook URL, or no active grant on the store, or the same
-//     scopes in its newest one (what scopeChangeStep reads, taken before
-//     the new grant exists rather than after, within the same transaction);
+//   - the code's redemption also requires that no scopes_changed is due:
+//     the app has no webhook URL, or no active grant on the store, or the
+//     same scopes in its newest one (what scopeChangeStep reads, taken
+//     before the new grant exists rather than after, within the same
+//     transaction);
 //   - the grant is inserted only if the code now names it, and each token
-//     only if its grant exists, so that when the update matched nothing
-//     (the code used, or an event due) COMMIT commits nothing, and
-//     RedeemCode goes on to its general path.
+//     only if its grant exists, so that when the redemption matched nothing
+//     COMMIT commits nothing, and RedeemCode goes on to its general path.
 //
-// Two redemptions of one code at once: the second's update waits for the
-// first's row lock, then finds the code used and matches nothing; its
-// grant and tokens are skipped, and its general path answers ErrConflict.
-func redeemSteps(codeHash []byte, now time.Time, g *oauth.Grant, tokens []*oauth.Token) []*step {
-	steps := []*step{{
-		query: `UPDATE codes SET used_at = $2, grant_id = $3 WHERE hash = $1 AND used_at IS NULL
-			AND NOT EXISTS (SELECT 1 FROM apps a WHERE a.id = codes.app_id AND a.webhook_url <> ''
+// Two redemptions of one code at once: the second's insert waits for the
+// first's transaction on the code's primary key, then finds the code used
+// and matches nothing; its grant and tokens are skipped, and its general
+// path answers ErrConflict.
+func redeemSteps(c *oauth.Code, now time.Time, g *oauth.Grant, tokens []*oauth.Token) []*step {
+	redeem := redeemCodeStep(c, now, g.ID, `NOT EXISTS (SELECT 1 FROM apps a WHERE a.id = $2 AND a.webhook_url <> ''
 				AND (SELECT p.scopes FROM grants p
-					WHERE p.app_id = codes.app_id AND p.store_id = codes.store_id AND p.revoked_at IS NULL
-					ORDER BY p.created_at DESC LIMIT 1) <> $4)`,
-		args:    []any{codeHash, now.UnixMicro(), g.ID, g.Scopes.String()},
-		orFail:  errNotQuick,
-		guarded: true,
-	}}
+					WHERE p.app_id = $2 AND p.store_id = $3 AND p.revoked_at IS NULL
+					ORDER BY p.created_at DESC LIMIT 1) <> $19)`, g.Scopes.String())
+	redeem.orFail, redeem.guarded = errNotQuick, true
+	steps := []*step{redeem}
 	gs := grantStep(g)
 	gs.query = `INSERT INTO grants (` + grantColumns + `)
 		SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16
 		WHERE EXISTS (SELECT 1 FROM codes WHERE hash = $17 AND grant_id = $1)`
-	gs.args = append(gs.args, codeHash)
+	gs.args = append(gs.args, c.Hash)
 	steps = append(steps, gs)
 	for _, t := range tokens {
 		steps = append(steps, tokenStepIf(t, `EXISTS (SELECT 1 FROM grants WHERE id = $3)`))

@@ -30,12 +30,12 @@ func TestPipelinedTransactionFailure(t *testing.T) {
 			grant := func(id string) *oauth.Grant {
 				return &oauth.Grant{ID: id, AppID: "a", StoreID: "s", UserID: "u", Generation: 1, CreatedAt: t0}
 			}
-			noErr(t, db.RedeemCode(ctx, code("c0").Hash, t0, grant("g-taken"), nil))
+			noErr(t, db.RedeemCode(ctx, code("c0"), t0, grant("g-taken"), nil))
 
 			c1 := code("c1")
 			// The code's update succeeds, the grant's insert does not.
 			for range 20 { // enough to come back to the same pooled connection
-				err := db.RedeemCode(ctx, c1.Hash, t0, grant("g-taken"), nil)
+				err := db.RedeemCode(ctx, c1, t0, grant("g-taken"), nil)
 				if !errors.Is(err, oauth.ErrConflict) {
 					t.Fatalf("RedeemCode with a taken grant id = %v, want ErrConflict", err)
 				}
@@ -45,7 +45,7 @@ func TestPipelinedTransactionFailure(t *testing.T) {
 					t.Fatalf("the failed redemption left the code used: %+v", got)
 				}
 			}
-			noErr(t, db.RedeemCode(ctx, c1.Hash, t0, grant("g1"), nil))
+			noErr(t, db.RedeemCode(ctx, c1, t0, grant("g1"), nil))
 			if _, err := db.Grant(ctx, "g1"); err != nil {
 				t.Fatalf("Grant after a clean redemption: %v", err)
 			}
@@ -119,10 +119,13 @@ func TestTokenOfDeletedAppNotFound(t *testing.T) {
 }
 
 // RedeemCode's one-round-trip path (redeemSteps) writes a redemption only
-// when it needs nothing decided in Go. When the code is used, or when the
-// redemption changes the scopes that an app with a webhook holds on the
-// store, it refuses (and RedeemCode takes its general path) having written
-// nothing: not the grant, not a token, not the code's use.
+// when it needs nothing decided in Go. When the code is used, when its
+// merchant may no longer connect apps to the store, or when the redemption
+// changes the scopes that an app with a webhook holds on the store, it
+// refuses (and RedeemCode takes its general path) having written nothing:
+// not the grant, not a token, not the code or its use. Codes are sealed
+// ones, which the database sees first when they are redeemed, unless said
+// stored (the out-of-band kind).
 func TestQuickRedemption(t *testing.T) {
 	for _, b := range dbtest.Backends() {
 		t.Run(b.Name, func(t *testing.T) {
@@ -133,8 +136,11 @@ func TestQuickRedemption(t *testing.T) {
 			n := 0
 			code := func(app string) *oauth.Code {
 				n++
-				c := &oauth.Code{Hash: oauth.Hash(fmt.Sprint("code", n)), AppID: app, StoreID: "s", UserID: "u",
+				return &oauth.Code{Hash: oauth.Hash(fmt.Sprint("code", n)), AppID: app, StoreID: "s", UserID: "u",
 					CreatedAt: t0, ExpiresAt: t0.Add(time.Minute)}
+			}
+			stored := func(app string) *oauth.Code {
+				c := code(app)
 				noErr(t, db.CreateCode(ctx, c))
 				return c
 			}
@@ -166,7 +172,7 @@ func TestQuickRedemption(t *testing.T) {
 			}
 			quick := func(what string, c *oauth.Code, g *oauth.Grant, toks []*oauth.Token) {
 				t.Helper()
-				if err := db.RedeemQuick(ctx, c.Hash, t0, g, toks); err != nil {
+				if err := db.RedeemQuick(ctx, c, t0, g, toks); err != nil {
 					t.Fatalf("%s: %v, want the quick path", what, err)
 				}
 				if gw, tw := written(g, toks); !gw || tw != len(toks) {
@@ -176,18 +182,21 @@ func TestQuickRedemption(t *testing.T) {
 					t.Fatalf("%s: the code after = %+v, %v: want used by %s", what, got, err, g.ID)
 				}
 			}
-			refused := func(what string, c *oauth.Code, g *oauth.Grant, toks []*oauth.Token, wasGrant string) {
+			// refused checks that nothing was written: the code, if wasStored,
+			// is as it was (used by wasGrant, or unused if that is ""), and
+			// otherwise still unknown.
+			refused := func(what string, c *oauth.Code, g *oauth.Grant, toks []*oauth.Token, wasStored bool, wasGrant string) {
 				t.Helper()
-				if err := db.RedeemQuick(ctx, c.Hash, t0, g, toks); !errors.Is(err, store.ErrNotQuick) {
+				if err := db.RedeemQuick(ctx, c, t0, g, toks); !errors.Is(err, store.ErrNotQuick) {
 					t.Fatalf("%s: %v, want ErrNotQuick", what, err)
 				}
 				if gw, tw := written(g, toks); gw || tw != 0 {
 					t.Fatalf("%s: refused, yet grant written %v and %d tokens", what, gw, tw)
 				}
 				got, err := db.Code(ctx, c.Hash)
-				if c.AppID == "" { // not a stored code
+				if !wasStored {
 					if !errors.Is(err, oauth.ErrNotFound) {
-						t.Fatalf("%s: the unknown code is now %+v, %v", what, got, err)
+						t.Fatalf("%s: the unstored code is now %+v, %v", what, got, err)
 					}
 					return
 				}
@@ -205,8 +214,18 @@ func TestQuickRedemption(t *testing.T) {
 			quick("other scopes, no webhook", code("quiet"), g2, t2)
 			// A used code: refused.
 			g3, t3 := grant("g3", "quiet", t0.Add(2*time.Second), "read_products")
-			refused("a used code", c1, g3, t3, "g1")
-			refused("an unknown code", &oauth.Code{Hash: oauth.Hash("nope")}, g3, t3, "")
+			refused("a used code", c1, g3, t3, true, "g1")
+			// A merchant no longer owner or admin of the store: refused, for
+			// a sealed code and for a stored one.
+			cs := stored("quiet")
+			noErr(t, db.AddMember(ctx, "s", "u", oauth.RoleStaff))
+			refused("a demoted merchant", code("quiet"), g3, t3, false, "")
+			refused("a stored code of a demoted merchant", cs, g3, t3, true, "")
+			noErr(t, db.AddMember(ctx, "s", "u", oauth.RoleOwner))
+			// A stored code, shown to the merchant to type: quick, once.
+			gs, ts := grant("gs", "quiet", t0.Add(2*time.Second), "read_products")
+			quick("a stored code", cs, gs, ts)
+			refused("a used stored code", cs, g3, t3, true, "gs")
 
 			// An app with a webhook: quick for a first installation and for
 			// the same scopes again, refused for a change of scopes.
@@ -216,9 +235,9 @@ func TestQuickRedemption(t *testing.T) {
 			quick("the same scopes again", code("hooked"), h2, ht2)
 			ch := code("hooked")
 			h3, ht3 := grant("h3", "hooked", t0.Add(2*time.Second), "read_products", "write_orders")
-			refused("a change of scopes with a webhook", ch, h3, ht3, "")
+			refused("a change of scopes with a webhook", ch, h3, ht3, false, "")
 			// The general path then redeems it and enqueues the change.
-			noErr(t, db.RedeemCode(ctx, ch.Hash, t0, h3, ht3))
+			noErr(t, db.RedeemCode(ctx, ch, t0, h3, ht3))
 			if gw, tw := written(h3, ht3); !gw || tw != 2 {
 				t.Fatalf("the general path: grant written %v, %d tokens", gw, tw)
 			}

@@ -2,28 +2,30 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/storekey/storekey/internal/oauth"
 )
 
-// RebindGrant marks the code used by the existing grant g and rebinds g and
-// its tokens to g's scopes and bound resources, in one transaction, logging
-// a revocation entry for g so that validation caches drop their copies.
-// Another caller having redeemed the code first gives oauth.ErrConflict and
-// writes nothing.
-func (db *DB) RebindGrant(ctx context.Context, codeHash []byte, now time.Time, g *oauth.Grant) error {
-	return fail("rebind grant "+g.ID, db.tx(ctx, func(tx handle) error {
-		res, err := tx.ExecContext(ctx, `UPDATE codes SET used_at = $2, grant_id = $3
-			WHERE hash = $1 AND used_at IS NULL`, codeHash, now.UnixMicro(), g.ID)
+// RebindGrant redeems c for the existing grant g (redeemCodeStep) and
+// rebinds g and its tokens to g's scopes and bound resources, in one
+// transaction, logging a revocation entry for g so that validation caches
+// drop their copies. Another caller having redeemed the code first gives
+// oauth.ErrConflict, and a code whose user may no longer connect apps to
+// its store oauth.ErrNotFound; either writes nothing.
+func (db *DB) RebindGrant(ctx context.Context, c *oauth.Code, now time.Time, g *oauth.Grant) error {
+	err := db.tx(ctx, func(tx handle) error {
+		redeem := redeemCodeStep(c, now, g.ID, "")
+		res, err := tx.ExecContext(ctx, redeem.query, redeem.args...)
 		if err != nil {
 			return err
 		}
 		if n, err := res.RowsAffected(); err != nil {
 			return err
 		} else if n == 0 {
-			return fmt.Errorf("code already used or unknown: %w", oauth.ErrConflict)
+			return errCodeRefused
 		}
 		if err := mustAffect(tx.ExecContext(ctx, `UPDATE grants SET scopes = $2, user_id = $3,
 			location_id = $4, catalog_id = $5, customer_list_id = $6, device_id = $7
@@ -36,5 +38,9 @@ func (db *DB) RebindGrant(ctx context.Context, codeHash []byte, now time.Time, g
 			return err
 		}
 		return db.logRevocation(ctx, tx, oauth.Revocation{GrantID: g.ID, At: now})
-	}))
+	})
+	if errors.Is(err, errCodeRefused) {
+		err = db.codeRefused(ctx, c.Hash)
+	}
+	return fail("rebind grant "+g.ID, err)
 }

@@ -109,7 +109,7 @@ func TestSQLiteStatementCache(t *testing.T) {
 			t.Fatal(err)
 		}
 		tok := &oauth.Token{Hash: oauth.Hash("t" + g.ID), Kind: oauth.KindAccess, GrantID: g.ID, AppID: "a", CreatedAt: t0}
-		if err := db.RedeemCode(ctx, c.Hash, t0, g, []*oauth.Token{tok}); err != nil {
+		if err := db.RedeemCode(ctx, c, t0, g, []*oauth.Token{tok}); err != nil {
 			t.Fatalf("RedeemCode %d: %v", i, err)
 		}
 		if i == 0 {

@@ -106,7 +106,7 @@ func TestSQLiteTwoProcesses(t *testing.T) {
 			go func() {
 				g := &oauth.Grant{ID: fmt.Sprintf("g%d-%d", round, i), AppID: "a", StoreID: "s", UserID: "u", Generation: 1, CreatedAt: t0}
 				tok := &oauth.Token{Hash: oauth.Hash(g.ID), Kind: oauth.KindAccess, GrantID: g.ID, AppID: "a", StoreID: "s", Generation: 1, CreatedAt: t0}
-				errs <- dbs[i%2].RedeemCode(ctx, code.Hash, t0, g, []*oauth.Token{tok})
+				errs <- dbs[i%2].RedeemCode(ctx, code, t0, g, []*oauth.Token{tok})
 			}()
 		}
 		won := 0

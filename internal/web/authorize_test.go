@@ -313,10 +313,13 @@ func TestConsentStorePicker(t *testing.T) {
 	}
 	form.Set("store_id", "sto_second")
 	code := location(t, e.post("/oauth/authorize", form)).Query().Get("code")
-	c, err := e.db.Code(ctx, oauth.Hash(code))
+	tok, err := e.svc.Token(ctx, oauth.TokenRequest{
+		GrantType: oauth.GrantAuthorizationCode, Client: oauth.ClientCredentials{ID: appID, Secret: appSecret},
+		Code: code, RedirectURI: appRedirect,
+	})
 	must(t, err)
-	if c.StoreID != "sto_second" {
-		t.Errorf("code for store %s, want sto_second", c.StoreID)
+	if tok.Grant.StoreID != "sto_second" {
+		t.Errorf("code for store %s, want sto_second", tok.Grant.StoreID)
 	}
 }
 

@@ -345,11 +345,11 @@ func grantFor(t *testing.T, e *env, appID string) string {
 	must(t, err)
 	code, err := e.svc.Approve(ctx, a, e.user.ID, e.store.ID, oauth.Bound{})
 	must(t, err)
-	c, err := e.db.Code(ctx, oauth.Hash(code))
-	must(t, err)
+	c := &oauth.Code{Hash: oauth.Hash(code), AppID: appID, StoreID: e.store.ID, UserID: e.user.ID, Scopes: a.Scopes,
+		CreatedAt: e.clock.Now(), ExpiresAt: e.clock.Now().Add(time.Minute)}
 	g := &oauth.Grant{ID: oauth.RandomID("grt_"), AppID: appID, StoreID: e.store.ID, UserID: e.user.ID, Scopes: c.Scopes, Generation: 1, CreatedAt: e.clock.Now()}
 	tok := oauth.RandomSecret(oauth.PrefixAccess)
-	must(t, e.db.RedeemCode(ctx, c.Hash, e.clock.Now(), g, []*oauth.Token{{Hash: oauth.Hash(tok), Kind: oauth.KindAccess, GrantID: g.ID, AppID: appID,
+	must(t, e.db.RedeemCode(ctx, c, e.clock.Now(), g, []*oauth.Token{{Hash: oauth.Hash(tok), Kind: oauth.KindAccess, GrantID: g.ID, AppID: appID,
 		StoreID: e.store.ID, UserID: e.user.ID, Scopes: c.Scopes, Generation: 1, CreatedAt: e.clock.Now(), ExpiresAt: e.clock.Now().Add(time.Hour)}}))
 	return tok
 }

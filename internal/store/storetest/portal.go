@@ -92,16 +92,16 @@ func testInstallations(t *testing.T, s Portal) {
 	c := f.newCode(t, "second")
 	g2 := f.grant("g2")
 	g2.Scopes, g2.CreatedAt = oauth.NewScopes("write_orders"), t0.Add(time.Hour)
-	noErr(t, "RedeemCode", s.RedeemCode(ctx, c.Hash, t0, g2, f.tokens(g2, 1, "", t0)))
+	noErr(t, "RedeemCode", s.RedeemCode(ctx, c, t0, g2, f.tokens(g2, 1, "", t0)))
 	noErr(t, "MarkGrantUsed", s.MarkGrantUsed(ctx, g2.ID, 1, t0.Add(2*time.Hour)))
 	c3 := f.newCode(t, "third")
 	g3 := f.grant("g3")
 	g3.StoreID = other.ID
-	noErr(t, "RedeemCode", s.RedeemCode(ctx, c3.Hash, t0, g3, f.tokens(g3, 1, "", t0)))
+	noErr(t, "RedeemCode", s.RedeemCode(ctx, c3, t0, g3, f.tokens(g3, 1, "", t0)))
 	c4 := f.newCode(t, "revoked")
 	g4 := f.grant("g4")
 	g4.Scopes = oauth.NewScopes("read_customers")
-	noErr(t, "RedeemCode", s.RedeemCode(ctx, c4.Hash, t0, g4, f.tokens(g4, 1, "", t0)))
+	noErr(t, "RedeemCode", s.RedeemCode(ctx, c4, t0, g4, f.tokens(g4, 1, "", t0)))
 	noErr(t, "RevokeGrant", s.RevokeGrant(ctx, g4.ID, t0))
 
 	got, err := s.Installations(ctx, oauth.InstallationFilter{AppID: f.app.ID})
@@ -215,7 +215,7 @@ func testOutboxUninstall(t *testing.T, s Portal) {
 	f, g1 := webhookFixture(t, s)
 	c := f.newCode(t, "second")
 	g2 := f.grant("g2")
-	noErr(t, "RedeemCode", s.RedeemCode(ctx, c.Hash, t0, g2, f.tokens(g2, 1, "", t0)))
+	noErr(t, "RedeemCode", s.RedeemCode(ctx, c, t0, g2, f.tokens(g2, 1, "", t0)))
 
 	// Revoking one of two grants leaves the app installed: no webhook.
 	noErr(t, "RevokeGrant", s.RevokeGrant(ctx, g1.ID, t0.Add(time.Minute)))
@@ -245,7 +245,7 @@ func testOutboxUninstall(t *testing.T, s Portal) {
 	// An uninstall through RevokeGrants enqueues one webhook for the store.
 	c3 := f.newCode(t, "third")
 	g3 := f.grant("g3")
-	noErr(t, "RedeemCode", s.RedeemCode(ctx, c3.Hash, t0, g3, f.tokens(g3, 1, "", t0)))
+	noErr(t, "RedeemCode", s.RedeemCode(ctx, c3, t0, g3, f.tokens(g3, 1, "", t0)))
 	n, err := s.RevokeGrants(ctx, f.app.ID, f.store.ID, t0.Add(time.Hour))
 	noErr(t, "RevokeGrants", err)
 	if n != 1 {
@@ -265,7 +265,7 @@ func testOutboxDeleteApp(t *testing.T, s Portal) {
 	c := f.newCode(t, "other")
 	g := f.grant("g-other")
 	g.StoreID = other.ID
-	noErr(t, "RedeemCode", s.RedeemCode(ctx, c.Hash, t0, g, f.tokens(g, 1, "", t0)))
+	noErr(t, "RedeemCode", s.RedeemCode(ctx, c, t0, g, f.tokens(g, 1, "", t0)))
 	noErr(t, "DeleteApp", s.DeleteApp(ctx, f.app.ID, t0.Add(time.Minute)))
 	ds := pending(t, s, f.app.ID)
 	if len(ds) != 2 {
@@ -301,7 +301,7 @@ func testOutboxScopeChange(t *testing.T, s Portal) {
 	same := f.newCode(t, "same")
 	g2 := f.grant("g2")
 	g2.CreatedAt = t0.Add(time.Minute)
-	noErr(t, "RedeemCode", s.RedeemCode(ctx, same.Hash, t0, g2, f.tokens(g2, 1, "", t0)))
+	noErr(t, "RedeemCode", s.RedeemCode(ctx, same, t0, g2, f.tokens(g2, 1, "", t0)))
 	if n := len(pending(t, s, f.app.ID)); n != 0 {
 		t.Fatalf("same scopes: %d deliveries", n)
 	}
@@ -309,7 +309,7 @@ func testOutboxScopeChange(t *testing.T, s Portal) {
 	g3 := f.grant("g3")
 	g3.Scopes, g3.CreatedAt = oauth.NewScopes("read_products", "write_orders"), t0.Add(2*time.Minute)
 	// RedeemCode itself enqueues the change, in its own transaction.
-	noErr(t, "RedeemCode", s.RedeemCode(ctx, more.Hash, t0.Add(2*time.Minute), g3, f.tokens(g3, 1, "", t0)))
+	noErr(t, "RedeemCode", s.RedeemCode(ctx, more, t0.Add(2*time.Minute), g3, f.tokens(g3, 1, "", t0)))
 	ds := pending(t, s, f.app.ID)
 	if len(ds) != 1 || ds[0].Event != oauth.WebhookScopesChanged {
 		t.Fatalf("scopes changed: %+v", ds)

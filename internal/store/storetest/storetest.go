@@ -52,7 +52,8 @@ func Run(t *testing.T, open func(t *testing.T) oauth.Storage) {
 		{"ReferenceToMissingRecord", testMissingReference},
 		{"RedeemCode", testRedeemCode},
 		{"RedeemCodeSingleUse", testRedeemCodeSingleUse},
-		{"RedeemCodeUnknown", testRedeemCodeUnknown},
+		{"RedeemCodeUnstored", testRedeemCodeUnstored},
+		{"RedeemCodeMembership", testRedeemCodeMembership},
 		{"RedeemCodeAtomic", testRedeemCodeAtomic},
 		{"Grants", testGrants},
 		{"RotateGrant", testRotateGrant},
@@ -73,6 +74,7 @@ func Run(t *testing.T, open func(t *testing.T) oauth.Storage) {
 		{"CountAttemptConcurrent", testCountAttemptConcurrent},
 		{"SampleData", testSampleData},
 		{"RaceRedeemCode", testRaceRedeemCode},
+		{"RaceRedeemUnstoredCode", testRaceRedeemUnstoredCode},
 		{"RaceRotateGrant", testRaceRotateGrant},
 		{"RaceRevokeAndRotate", testRaceRevokeAndRotate},
 	}
@@ -223,7 +225,7 @@ func (f *fixture) redeem(t *testing.T, id string) (*oauth.Grant, []*oauth.Token)
 	c := f.newCode(t, "for-"+id)
 	g := f.grant(id)
 	toks := f.tokens(g, 1, "", t0)
-	noErr(t, "RedeemCode", f.s.RedeemCode(t.Context(), c.Hash, t0, g, toks))
+	noErr(t, "RedeemCode", f.s.RedeemCode(t.Context(), c, t0, g, toks))
 	return g, toks
 }
 
@@ -532,7 +534,7 @@ func testRebindGrant(t *testing.T, s oauth.Storage) {
 	f := newFixture(t, s)
 	g := f.grant("g1")
 	toks := f.tokens(g, 1, "", t0)
-	noErr(t, "RedeemCode", s.RedeemCode(ctx, f.newCode(t, "c1").Hash, t0, g, toks))
+	noErr(t, "RedeemCode", s.RedeemCode(ctx, f.newCode(t, "c1"), t0, g, toks))
 	before, err := s.Revocations(ctx, 0, 100)
 	noErr(t, "Revocations", err)
 
@@ -540,7 +542,7 @@ func testRebindGrant(t *testing.T, s oauth.Storage) {
 	moved := *g
 	moved.Scopes = oauth.NewScopes("read_orders")
 	moved.Bound = oauth.Bound{LocationID: "l9", CatalogID: "cat2", CustomerListID: "cl2", DeviceID: "d1"}
-	noErr(t, "RebindGrant", s.RebindGrant(ctx, c2.Hash, t0.Add(time.Second), &moved))
+	noErr(t, "RebindGrant", s.RebindGrant(ctx, c2, t0.Add(time.Second), &moved))
 	got, err := s.Grant(ctx, g.ID)
 	noErr(t, "Grant", err)
 	if !cmp.Equal(got.Scopes, moved.Scopes) || got.Bound != moved.Bound || got.Generation != g.Generation {
@@ -565,7 +567,7 @@ func testRebindGrant(t *testing.T, s oauth.Storage) {
 	}
 	again := moved
 	again.Scopes = oauth.NewScopes("write_orders")
-	wantErr(t, "RebindGrant with a used code", s.RebindGrant(ctx, c2.Hash, t0.Add(2*time.Second), &again), oauth.ErrConflict)
+	wantErr(t, "RebindGrant with a used code", s.RebindGrant(ctx, c2, t0.Add(2*time.Second), &again), oauth.ErrConflict)
 	got, err = s.Grant(ctx, g.ID)
 	noErr(t, "Grant", err)
 	diff(t, "scopes after the refused rebind", got.Scopes, moved.Scopes)
@@ -716,7 +718,7 @@ func testRedeemCode(t *testing.T, s oauth.Storage) {
 	g := f.grant("g1")
 	toks := f.tokens(g, 1, "", t0)
 	now := t0.Add(10 * time.Second)
-	noErr(t, "RedeemCode", s.RedeemCode(ctx, c.Hash, now, g, toks))
+	noErr(t, "RedeemCode", s.RedeemCode(ctx, c, now, g, toks))
 
 	gotCode, err := s.Code(ctx, c.Hash)
 	noErr(t, "Code", err)
@@ -740,11 +742,11 @@ func testRedeemCodeSingleUse(t *testing.T, s oauth.Storage) {
 	f := newFixture(t, s)
 	c := f.newCode(t, "c1")
 	g1 := f.grant("g1")
-	noErr(t, "RedeemCode", s.RedeemCode(ctx, c.Hash, t0, g1, f.tokens(g1, 1, "", t0)))
+	noErr(t, "RedeemCode", s.RedeemCode(ctx, c, t0, g1, f.tokens(g1, 1, "", t0)))
 
 	g2 := f.grant("g2")
 	toks2 := f.tokens(g2, 1, "", t0)
-	wantErr(t, "second RedeemCode", s.RedeemCode(ctx, c.Hash, t0.Add(time.Second), g2, toks2), oauth.ErrConflict)
+	wantErr(t, "second RedeemCode", s.RedeemCode(ctx, c, t0.Add(time.Second), g2, toks2), oauth.ErrConflict)
 
 	_, err := s.Grant(ctx, g2.ID)
 	wantErr(t, "Grant of the refused redemption", err, oauth.ErrNotFound)
@@ -759,13 +761,79 @@ func testRedeemCodeSingleUse(t *testing.T, s oauth.Storage) {
 	}
 }
 
-func testRedeemCodeUnknown(t *testing.T, s oauth.Storage) {
+// A sealed code is stored only when redeemed: RedeemCode inserts it, used,
+// and a second redemption finds it.
+func testRedeemCodeUnstored(t *testing.T, s oauth.Storage) {
 	ctx := t.Context()
 	f := newFixture(t, s)
+	c := f.code("sealed")
+	_, err := s.Code(ctx, c.Hash)
+	wantErr(t, "Code before the redemption", err, oauth.ErrNotFound)
 	g := f.grant("g1")
-	wantErr(t, "RedeemCode of an unknown code", s.RedeemCode(ctx, hash("skc_unknown"), t0, g, f.tokens(g, 1, "", t0)), oauth.ErrConflict)
-	_, err := s.Grant(ctx, g.ID)
-	wantErr(t, "Grant", err, oauth.ErrNotFound)
+	toks := f.tokens(g, 1, "", t0)
+	now := t0.Add(10 * time.Second)
+	noErr(t, "RedeemCode", s.RedeemCode(ctx, c, now, g, toks))
+
+	gotCode, err := s.Code(ctx, c.Hash)
+	noErr(t, "Code", err)
+	wantCode := *c
+	wantCode.UsedAt, wantCode.GrantID = now, g.ID
+	diff(t, "Code after redemption", gotCode, &wantCode)
+	gotGrant, err := s.Grant(ctx, g.ID)
+	noErr(t, "Grant", err)
+	diff(t, "Grant", gotGrant, g)
+	for _, tok := range toks {
+		_, err := s.TokenInfo(ctx, tok.Hash)
+		noErr(t, "TokenInfo", err)
+	}
+
+	g2 := f.grant("g2")
+	wantErr(t, "second RedeemCode", s.RedeemCode(ctx, c, now, g2, f.tokens(g2, 1, "", now)), oauth.ErrConflict)
+	_, err = s.Grant(ctx, g2.ID)
+	wantErr(t, "Grant of the refused redemption", err, oauth.ErrNotFound)
+}
+
+// A code whose merchant is no longer an owner or admin of its store, or
+// whose app is gone, is refused with ErrNotFound, stored or not, and
+// nothing is written; RebindGrant checks the same.
+func testRedeemCodeMembership(t *testing.T, s oauth.Storage) {
+	ctx := t.Context()
+	f := newFixture(t, s)
+	stored := f.newCode(t, "stored")
+	sealed := f.code("sealed")
+	noErr(t, "AddMember", s.AddMember(ctx, f.store.ID, f.user.ID, oauth.RoleStaff))
+	for i, c := range []*oauth.Code{stored, sealed} {
+		g := f.grant(fmt.Sprintf("refused%d", i))
+		toks := f.tokens(g, 1, "", t0)
+		wantErr(t, "RedeemCode by a demoted merchant", s.RedeemCode(ctx, c, t0, g, toks), oauth.ErrNotFound)
+		_, err := s.Grant(ctx, g.ID)
+		wantErr(t, "Grant of the refused redemption", err, oauth.ErrNotFound)
+		_, err = s.TokenInfo(ctx, toks[0].Hash)
+		wantErr(t, "TokenInfo of the refused redemption", err, oauth.ErrNotFound)
+	}
+	got, err := s.Code(ctx, stored.Hash)
+	noErr(t, "Code", err)
+	diff(t, "stored code after the refused redemption", got, stored)
+	_, err = s.Code(ctx, sealed.Hash)
+	wantErr(t, "Code of the refused sealed code", err, oauth.ErrNotFound)
+
+	g := f.grant("g1")
+	noErr(t, "AddMember", s.AddMember(ctx, f.store.ID, f.user.ID, oauth.RoleAdmin))
+	noErr(t, "RedeemCode", s.RedeemCode(ctx, stored, t0, g, f.tokens(g, 1, "", t0)))
+	noErr(t, "AddMember", s.AddMember(ctx, f.store.ID, f.user.ID, oauth.RoleStaff))
+	rebound := *g
+	rebound.Scopes = oauth.NewScopes("read_orders")
+	wantErr(t, "RebindGrant by a demoted merchant", s.RebindGrant(ctx, sealed, t0, &rebound), oauth.ErrNotFound)
+	got2, err := s.Grant(ctx, g.ID)
+	noErr(t, "Grant", err)
+	diff(t, "grant after the refused rebind", got2, g)
+
+	noErr(t, "AddMember", s.AddMember(ctx, f.store.ID, f.user.ID, oauth.RoleOwner))
+	orphan := f.code("orphan")
+	orphan.AppID = "no-such-app"
+	g3 := f.grant("g3")
+	g3.AppID = orphan.AppID
+	wantErr(t, "RedeemCode for a missing app", s.RedeemCode(ctx, orphan, t0, g3, nil), oauth.ErrNotFound)
 }
 
 // If any write of a redemption fails, none of it is kept and the code stays
@@ -779,7 +847,7 @@ func testRedeemCodeAtomic(t *testing.T, s oauth.Storage) {
 	g := f.grant("g1")
 	toks := f.tokens(g, 1, "", t0)
 	toks[1].Hash = taken.Hash
-	wantErr(t, "RedeemCode with a token hash that is taken", s.RedeemCode(ctx, c.Hash, t0, g, toks), oauth.ErrConflict)
+	wantErr(t, "RedeemCode with a token hash that is taken", s.RedeemCode(ctx, c, t0, g, toks), oauth.ErrConflict)
 
 	_, err := s.Grant(ctx, g.ID)
 	wantErr(t, "Grant after the failed redemption", err, oauth.ErrNotFound)
@@ -790,7 +858,7 @@ func testRedeemCodeAtomic(t *testing.T, s oauth.Storage) {
 	diff(t, "Code after the failed redemption", got, c)
 
 	toks = f.tokens(g, 1, "", t0)
-	noErr(t, "RedeemCode retried", s.RedeemCode(ctx, c.Hash, t0, g, toks))
+	noErr(t, "RedeemCode retried", s.RedeemCode(ctx, c, t0, g, toks))
 }
 
 func testGrants(t *testing.T, s oauth.Storage) {
@@ -809,7 +877,7 @@ func testGrants(t *testing.T, s oauth.Storage) {
 		if len(scopes) > 0 {
 			g.Scopes = oauth.NewScopes(scopes...)
 		}
-		noErr(t, "RedeemCode", s.RedeemCode(ctx, c.Hash, created, g, nil))
+		noErr(t, "RedeemCode", s.RedeemCode(ctx, c, created, g, nil))
 		return g
 	}
 	g1 := mk("g1", f.app.ID, f.store.ID, t0)
@@ -1022,7 +1090,7 @@ func testRevokeGrants(t *testing.T, s oauth.Storage) {
 		noErr(t, "CreateCode", s.CreateCode(ctx, c))
 		g := f.grant(id)
 		g.AppID, g.StoreID = appID, storeID
-		noErr(t, "RedeemCode", s.RedeemCode(ctx, c.Hash, t0, g, nil))
+		noErr(t, "RedeemCode", s.RedeemCode(ctx, c, t0, g, nil))
 	}
 	mk("a", f.app.ID, f.store.ID)
 	mk("b", f.app.ID, f.store.ID)
@@ -1397,9 +1465,19 @@ func winner(t *testing.T, what string, errs []error) int {
 }
 
 func testRaceRedeemCode(t *testing.T, s oauth.Storage) {
-	ctx := t.Context()
 	f := newFixture(t, s)
-	c := f.newCode(t, "c1")
+	raceRedeemCode(t, s, f, f.newCode(t, "c1"))
+}
+
+// A sealed code, which the database has not seen, raced: the code's primary
+// key lets one insert win.
+func testRaceRedeemUnstoredCode(t *testing.T, s oauth.Storage) {
+	f := newFixture(t, s)
+	raceRedeemCode(t, s, f, f.code("sealed"))
+}
+
+func raceRedeemCode(t *testing.T, s oauth.Storage, f *fixture, c *oauth.Code) {
+	ctx := t.Context()
 	grants := make([]*oauth.Grant, races)
 	toks := make([][]*oauth.Token, races)
 	for i := range races {
@@ -1407,7 +1485,7 @@ func testRaceRedeemCode(t *testing.T, s oauth.Storage) {
 		toks[i] = f.tokens(grants[i], 1, "", t0)
 	}
 	errs := runRace(func(i int) error {
-		return s.RedeemCode(ctx, c.Hash, t0.Add(time.Duration(i)*time.Microsecond), grants[i], toks[i])
+		return s.RedeemCode(ctx, c, t0.Add(time.Duration(i)*time.Microsecond), grants[i], toks[i])
 	})
 	win := winner(t, "RedeemCode", errs)
 
