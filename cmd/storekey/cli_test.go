@@ -475,7 +475,7 @@ func TestCLITokenRevoke(t *testing.T) {
 		if err != nil {
 			t.Fatalf("authorize: %v", err)
 		}
-		code, err := in.svc.Approve(ctx, az, u.ID, s.ID, oauth.Bound{})
+		code, err := in.svc.Approve(ctx, az, merchantSession(t, in.db, u.ID), s.ID, oauth.Bound{})
 		if err != nil {
 			t.Fatalf("approve: %v", err)
 		}

@@ -636,7 +636,7 @@ func TestRevokeReachesEveryProcess(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			code, err := procs[0].svc.Approve(ctx, authz, u.ID, killStoreID, oauth.Bound{})
+			code, err := procs[0].svc.Approve(ctx, authz, merchantSession(t, procs[0].db, u.ID), killStoreID, oauth.Bound{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -671,4 +671,17 @@ func TestRevokeReachesEveryProcess(t *testing.T) {
 			t.Logf("process B refused the token %s after the revocation", time.Since(start).Round(time.Millisecond))
 		})
 	}
+}
+
+// merchantSession stores a merchant session for userID, as a sign-in would,
+// for calling Service.Approve directly.
+func merchantSession(t *testing.T, st oauth.Storage, userID string) *oauth.Session {
+	t.Helper()
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	s := &oauth.Session{Hash: oauth.Hash(oauth.RandomSecret(oauth.PrefixSession)), UserID: userID,
+		Kind: oauth.SessionMerchant, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+	if err := st.CreateSession(t.Context(), s); err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

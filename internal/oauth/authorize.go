@@ -2,6 +2,7 @@ package oauth
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"net/url"
 	"strings"
@@ -198,16 +199,21 @@ func (s *Service) CanSkipConsent(ctx context.Context, a *Authorization, storeID 
 	return false, nil
 }
 
-// Approve records the merchant's consent: it issues an authorization code
-// bound to the request, the merchant, the store and the picked resources,
-// and returns its value. The caller has checked that userID may authorize
-// apps for storeID; the redemption checks it again, in the statement that
-// stores the grant.
+// Approve records the consent of the merchant signed in with sess: it
+// issues an authorization code bound to the request, the merchant, the
+// store and the picked resources, and returns its value. The caller has
+// checked that the merchant may authorize apps for storeID; the redemption
+// checks it again, in the statement that stores the grant, and checks that
+// sess still exists.
 //
 // The code is sealed (code.go), and issuing it writes nothing, except when
 // the merchant is shown it to copy (out of band): that one is a short random
 // value, stored now.
-func (s *Service) Approve(ctx context.Context, a *Authorization, userID, storeID string, bound Bound) (string, error) {
+func (s *Service) Approve(ctx context.Context, a *Authorization, sess *Session, storeID string, bound Bound) (string, error) {
+	if sess == nil || len(sess.Hash) != sha256.Size || sess.UserID == "" {
+		return "", errors.New("oauth: approve needs the merchant's session")
+	}
+	userID := sess.UserID
 	if a.StoreSlug != "" {
 		st, err := s.st.StoreBySlug(ctx, a.StoreSlug)
 		if err != nil && !errors.Is(err, ErrNotFound) {
@@ -243,6 +249,7 @@ func (s *Service) Approve(ctx context.Context, a *Authorization, userID, storeID
 			return "", err
 		}
 	} else {
+		c.SessionHash = sess.Hash
 		code = s.sealCode(c)
 	}
 	s.record(ctx, Event{Kind: EventAuthorized, AppID: a.App.ID, StoreID: storeID, UserID: userID, Scopes: a.Scopes})

@@ -15,9 +15,9 @@ import (
 )
 
 // Authorization codes are sealed: the code carries its own bindings (app,
-// store, merchant, redirect_uri, scopes, PKCE challenge, picked resources,
-// expiry), encrypted and authenticated under a key derived from a server
-// key, so that issuing one writes nothing. The database learns of a code
+// store, merchant and the session they approved in, redirect_uri, scopes,
+// PKCE challenge, picked resources, expiry), encrypted and authenticated
+// under a key derived from a server key, so that issuing one writes nothing. The database learns of a code
 // when it is redeemed: RedeemCode inserts it, used, in the transaction that
 // stores its grant, and the code's primary key lets one redemption win. A
 // code presented again opens, fails to insert, and is a replay.
@@ -75,7 +75,8 @@ func codeAEAD(base, salt []byte) (cipher.AEAD, []byte) {
 func (s *Service) sealCode(c *Code) string {
 	p := []byte{1} // layout version
 	for _, f := range []string{c.AppID, c.StoreID, c.UserID, c.RedirectURI, c.Scopes.String(), c.Challenge,
-		c.ChallengeMethod, c.Bound.LocationID, c.Bound.CatalogID, c.Bound.CustomerListID, c.Bound.DeviceID} {
+		c.ChallengeMethod, c.Bound.LocationID, c.Bound.CatalogID, c.Bound.CustomerListID, c.Bound.DeviceID,
+		string(c.SessionHash)} {
 		p = binary.AppendUvarint(p, uint64(len(f)))
 		p = append(p, f...)
 	}
@@ -120,16 +121,18 @@ func (s *Service) openCode(value string) (*Code, error) {
 	}
 	d := codeDecoder{b: p[1:]}
 	c := &Code{Hash: Hash(value)}
-	var scopes string
+	var scopes, session string
 	for _, f := range []*string{&c.AppID, &c.StoreID, &c.UserID, &c.RedirectURI, &scopes, &c.Challenge,
-		&c.ChallengeMethod, &c.Bound.LocationID, &c.Bound.CatalogID, &c.Bound.CustomerListID, &c.Bound.DeviceID} {
+		&c.ChallengeMethod, &c.Bound.LocationID, &c.Bound.CatalogID, &c.Bound.CustomerListID, &c.Bound.DeviceID,
+		&session} {
 		*f = d.string()
 	}
-	c.Scopes = ParseScopes(scopes)
+	c.Scopes, c.SessionHash = ParseScopes(scopes), []byte(session)
 	c.CreatedAt, c.ExpiresAt = d.time(), d.time()
-	if d.bad || len(d.b) != 0 {
-		// Authentic but unreadable: only a server bug could seal this.
-		return nil, fmt.Errorf("oauth: sealed code of an unknown layout")
+	if d.bad || len(d.b) != 0 || len(c.SessionHash) != sha256.Size {
+		// Authentic but not what sealCode makes: only a server bug, or
+		// someone holding a server key, could seal this.
+		return nil, errNotSealed
 	}
 	return c, nil
 }

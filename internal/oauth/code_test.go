@@ -25,7 +25,7 @@ func TestSealedCode(t *testing.T) {
 		AppID: "app_1", StoreID: "sto_1", UserID: "usr_1", RedirectURI: "https://app.example/cb?x=1",
 		Scopes: NewScopes("read_products", "write_orders"), Challenge: strings.Repeat("c", 43), ChallengeMethod: "S256",
 		Bound:     Bound{LocationID: "loc_1", CatalogID: "cat_1", CustomerListID: "cl_1", DeviceID: "dev 1"},
-		CreatedAt: now, ExpiresAt: now.Add(10 * time.Minute),
+		CreatedAt: now, ExpiresAt: now.Add(10 * time.Minute), SessionHash: Hash("skb_session"),
 	}
 	old := codeService(t, k1)
 	v := old.sealCode(c)
@@ -45,10 +45,15 @@ func TestSealedCode(t *testing.T) {
 		t.Fatalf("opened %+v\nwant   %+v", got, &want)
 	}
 	// Empty fields and zero times survive too.
-	empty := &Code{AppID: "app_2"}
+	empty := &Code{AppID: "app_2", SessionHash: Hash("skb_other")}
 	if got, err := old.openCode(old.sealCode(empty)); err != nil || got.AppID != "app_2" || got.StoreID != "" ||
 		len(got.Scopes) != 0 || !got.ExpiresAt.Equal(time.UnixMicro(empty.ExpiresAt.UnixMicro())) {
 		t.Fatalf("empty code opened as %+v, %v", got, err)
+	}
+	// A code that names no session is not one sealCode makes for Approve:
+	// refused, so that a server key alone cannot make a code that redeems.
+	if got, err := old.openCode(old.sealCode(&Code{AppID: "app_2"})); !errors.Is(err, errNotSealed) {
+		t.Fatalf("code without a session opened as %+v, %v", got, err)
 	}
 
 	// After a new key becomes current, codes sealed under the old one
@@ -86,12 +91,12 @@ func codesEqual(a, b *Code) bool {
 	return bytes.Equal(a.Hash, b.Hash) && a.AppID == b.AppID && a.StoreID == b.StoreID && a.UserID == b.UserID &&
 		a.RedirectURI == b.RedirectURI && a.Scopes.String() == b.Scopes.String() && a.Challenge == b.Challenge &&
 		a.ChallengeMethod == b.ChallengeMethod && a.Bound == b.Bound && a.CreatedAt.Equal(b.CreatedAt) &&
-		a.ExpiresAt.Equal(b.ExpiresAt) && a.UsedAt.IsZero() && a.GrantID == ""
+		a.ExpiresAt.Equal(b.ExpiresAt) && a.UsedAt.IsZero() && a.GrantID == "" && bytes.Equal(a.SessionHash, b.SessionHash)
 }
 
 func FuzzOpenCode(f *testing.F) {
 	s := codeService(f, Key{ID: "k1", Secret: bytes.Repeat([]byte{1}, 32)})
-	f.Add(s.sealCode(&Code{AppID: "app_1", Scopes: NewScopes("read_products")}))
+	f.Add(s.sealCode(&Code{AppID: "app_1", Scopes: NewScopes("read_products"), SessionHash: Hash("skb_s")}))
 	f.Add(RandomSecret(PrefixCode))
 	f.Add(PrefixCode + "AQ")
 	f.Fuzz(func(t *testing.T, v string) {

@@ -227,7 +227,8 @@ func (s *Service) reuseGrant(ctx context.Context, app *App, code *Code, now time
 
 // redeemFailed answers a redemption that wrote nothing: another request
 // redeemed the code first (ErrConflict), which makes this one a replay, or
-// the merchant may no longer connect apps to the store (ErrNotFound).
+// the approval no longer holds (ErrNotFound): the merchant may no longer
+// connect apps to the store, or signed out of the session they approved in.
 func (s *Service) redeemFailed(ctx context.Context, code *Code, err error) error {
 	switch {
 	case errors.Is(err, ErrConflict):
@@ -237,7 +238,7 @@ func (s *Service) redeemFailed(ctx context.Context, code *Code, err error) error
 		}
 		return s.codeReplayed(ctx, won.GrantID)
 	case errors.Is(err, ErrNotFound):
-		return Errorf(ErrInvalidGrant, "the merchant who approved can no longer connect apps to this store")
+		return Errorf(ErrInvalidGrant, "the merchant's approval no longer holds: they signed out, or may no longer connect apps to this store")
 	}
 	return err
 }

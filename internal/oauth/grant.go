@@ -19,6 +19,11 @@ type Code struct {
 	ExpiresAt       time.Time
 	UsedAt          time.Time // zero until redeemed
 	GrantID         string    // the grant the redemption created; "" until redeemed
+	// SessionHash is, for a sealed code, the hash of the merchant session
+	// that approved it: the redemption requires that session to still
+	// exist, so that a server key alone, without the database, cannot make
+	// a code that redeems. Not stored; nil for a stored code.
+	SessionHash []byte
 }
 
 // Bound names the resources within a store that a grant is limited to, for

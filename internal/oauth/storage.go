@@ -83,8 +83,10 @@ type Storage interface {
 	// RedeemCode stores c as used at now by g (inserting it, or marking the
 	// stored unused code), and stores g and its tokens, in one transaction.
 	// Only one caller can redeem a code: every other gets ErrConflict and
-	// nothing is written. So does a code's user who may no longer connect
-	// apps to its store (or an app deleted meanwhile): ErrNotFound.
+	// nothing is written. So does a code whose approval no longer holds
+	// (its user may no longer connect apps to its store, or the session
+	// that approved a sealed code is gone) or whose app was deleted
+	// meanwhile: ErrNotFound.
 	RedeemCode(ctx context.Context, c *Code, now time.Time, g *Grant, tokens []*Token) error
 
 	// RebindGrant redeems c, as RedeemCode does, for the existing grant g,

@@ -202,8 +202,9 @@ func TestCodeReplayAndExpiry(t *testing.T) {
 }
 
 // TestCodeOfDemotedMerchant: the merchant's right to connect apps to the
-// store is checked again when the code is redeemed, so that a merchant
-// demoted (or removed) after approving cannot connect the app.
+// store, and their session, are checked again when the code is redeemed,
+// so that a merchant demoted (or removed) after approving, or signed out,
+// cannot connect the app.
 func TestCodeOfDemotedMerchant(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b dbtest.Backend) {
 		e := newEnv(t, b, nil)
@@ -227,6 +228,18 @@ func TestCodeOfDemotedMerchant(t *testing.T) {
 		}
 		if st, body := e.exchange(code); st != http.StatusOK {
 			t.Fatalf("code after the merchant was made an admin: %d %v", st, body)
+		}
+
+		// A merchant who signs out of the session they approved in ends
+		// their approvals not yet redeemed.
+		code = e.code(browser, e.authQuery())
+		res, err := browser.PostForm(e.srv.URL+"/logout", url.Values{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = res.Body.Close()
+		if st, body := e.exchange(code); st != http.StatusBadRequest || body["error"] != "invalid_grant" {
+			t.Fatalf("code after its merchant signed out: %d %v", st, body)
 		}
 	})
 }

@@ -64,7 +64,7 @@ func (db *DB) Code(ctx context.Context, hash []byte) (*oauth.Code, error) {
 // (redeemCodeStep): concurrent redeemers queue on the code's primary key (or
 // on SQLite's write lock) and all but the first find it used. They get
 // oauth.ErrConflict and write nothing; so, with oauth.ErrNotFound, does a
-// code whose user may no longer connect apps to its store. RedeemCode does
+// code whose approval no longer holds (redeemCodeStep). RedeemCode does
 // not check the code's expiry or bindings; the caller has checked them.
 //
 // On PostgreSQL it first tries redeemSteps, which does all of that in one
@@ -101,38 +101,47 @@ var errCodeRefused = errors.New("store: code not redeemed")
 // redeemCodeStep stores c as used by grantID: it inserts the code (a sealed
 // one, which the database sees for the first time) or marks the stored one
 // (out of band) used, if the code's user is still an owner or admin of its
-// store, its app exists, and cond (SQL over the step's parameters, $19
-// onwards being extra) holds. It affects no row when the code was redeemed
-// before: its primary key lets one redemption win.
+// store, its app exists, the session that approved a sealed code still
+// exists, and cond holds: SQL in which %[1]d stands for the number of the
+// first of the extra parameters. It affects no row when the code was
+// redeemed before: its primary key lets one redemption win.
 func redeemCodeStep(c *oauth.Code, now time.Time, grantID, cond string, extra ...any) *step {
+	args := []any{c.Hash, c.AppID, c.StoreID, c.UserID, c.RedirectURI, c.Scopes.String(), c.Challenge,
+		c.ChallengeMethod, c.Bound.LocationID, c.Bound.CatalogID, c.Bound.CustomerListID, c.Bound.DeviceID,
+		unixMicro(c.CreatedAt), unixMicro(c.ExpiresAt), now.UnixMicro(), grantID,
+		string(oauth.RoleOwner), string(oauth.RoleAdmin)}
+	var also string
+	if c.SessionHash != nil {
+		args = append(args, c.SessionHash)
+		also = fmt.Sprintf(" AND EXISTS (SELECT 1 FROM sessions WHERE hash = $%d AND user_id = $4)", len(args))
+	}
 	if cond != "" {
-		cond = " AND " + cond
+		also += " AND " + fmt.Sprintf(cond, len(args)+1)
+		args = append(args, extra...)
 	}
 	return &step{
 		query: `INSERT INTO codes (` + codeColumns + `)
 		SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16
 		WHERE EXISTS (SELECT 1 FROM members WHERE user_id = $4 AND store_id = $3 AND role IN ($17, $18))
-			AND EXISTS (SELECT 1 FROM apps WHERE id = $2)` + cond + `
+			AND EXISTS (SELECT 1 FROM apps WHERE id = $2)` + also + `
 		ON CONFLICT (hash) DO UPDATE SET used_at = excluded.used_at, grant_id = excluded.grant_id
 			WHERE codes.used_at IS NULL`,
-		args: append([]any{c.Hash, c.AppID, c.StoreID, c.UserID, c.RedirectURI, c.Scopes.String(), c.Challenge,
-			c.ChallengeMethod, c.Bound.LocationID, c.Bound.CatalogID, c.Bound.CustomerListID, c.Bound.DeviceID,
-			unixMicro(c.CreatedAt), unixMicro(c.ExpiresAt), now.UnixMicro(), grantID,
-			string(oauth.RoleOwner), string(oauth.RoleAdmin)}, extra...),
+		args:   args,
 		orFail: errCodeRefused,
 	}
 }
 
 // codeRefused tells why a code's redemption matched nothing:
 // oauth.ErrConflict if it was redeemed before, else oauth.ErrNotFound (its
-// user may no longer connect apps to its store, or its app is gone).
+// user may no longer connect apps to its store or signed out of the session
+// that approved it, or its app is gone).
 func (db *DB) codeRefused(ctx context.Context, hash []byte) error {
 	c, err := db.Code(ctx, hash)
 	switch {
 	case err == nil && !c.UsedAt.IsZero():
 		return fmt.Errorf("code already used: %w", oauth.ErrConflict)
 	case err == nil || errors.Is(err, oauth.ErrNotFound):
-		return fmt.Errorf("the code's user may no longer connect apps to its store, or its app is gone: %w", oauth.ErrNotFound)
+		return fmt.Errorf("the code's approval no longer holds, or its app is gone: %w", oauth.ErrNotFound)
 	}
 	return err
 }
@@ -167,7 +176,7 @@ func redeemSteps(c *oauth.Code, now time.Time, g *oauth.Grant, tokens []*oauth.T
 	redeem := redeemCodeStep(c, now, g.ID, `NOT EXISTS (SELECT 1 FROM apps a WHERE a.id = $2 AND a.webhook_url <> ''
 				AND (SELECT p.scopes FROM grants p
 					WHERE p.app_id = $2 AND p.store_id = $3 AND p.revoked_at IS NULL
-					ORDER BY p.created_at DESC LIMIT 1) <> $19)`, g.Scopes.String())
+					ORDER BY p.created_at DESC LIMIT 1) <> $%[1]d)`, g.Scopes.String())
 	redeem.orFail, redeem.guarded = errNotQuick, true
 	steps := []*step{redeem}
 	gs := grantStep(g)

@@ -120,7 +120,7 @@ func (h *Handler) authorizeIn(w http.ResponseWriter, r *http.Request, p *profile
 			return
 		}
 		if skip {
-			h.approve(w, r, a, u, stores[0])
+			h.approve(w, r, a, u, m.session, stores[0])
 			return
 		}
 	}
@@ -209,7 +209,7 @@ func (h *Handler) decideIn(w http.ResponseWriter, r *http.Request, p *profile.Pr
 			h.consent(w, r, http.StatusBadRequest, v, a)
 			return
 		}
-		h.approveWith(w, r, a, u, stores[i], bound)
+		h.approveWith(w, r, a, u, m.session, stores[i], bound)
 	default:
 		h.message(w, r, http.StatusBadRequest, message{
 			base:    h.base(r, u),
@@ -276,12 +276,12 @@ func (h *Handler) authorizableStores(ctx context.Context, userID string) ([]oaut
 
 // approve issues the code and sends it to the app, or shows it when the
 // app asked for it out of band.
-func (h *Handler) approve(w http.ResponseWriter, r *http.Request, a *oauth.Authorization, u *oauth.User, s oauth.Store) {
-	h.approveWith(w, r, a, u, s, oauth.Bound{})
+func (h *Handler) approve(w http.ResponseWriter, r *http.Request, a *oauth.Authorization, u *oauth.User, sess *oauth.Session, s oauth.Store) {
+	h.approveWith(w, r, a, u, sess, s, oauth.Bound{})
 }
 
-func (h *Handler) approveWith(w http.ResponseWriter, r *http.Request, a *oauth.Authorization, u *oauth.User, s oauth.Store, bound oauth.Bound) {
-	code, err := h.svc.Approve(r.Context(), a, u.ID, s.ID, bound)
+func (h *Handler) approveWith(w http.ResponseWriter, r *http.Request, a *oauth.Authorization, u *oauth.User, sess *oauth.Session, s oauth.Store, bound oauth.Bound) {
+	code, err := h.svc.Approve(r.Context(), a, sess, s.ID, bound)
 	if err != nil {
 		if oauth.AsError(err).Code == oauth.ErrAccessDenied {
 			// The membership changed between the check and the approval.

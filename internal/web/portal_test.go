@@ -343,7 +343,11 @@ func grantFor(t *testing.T, e *env, appID string) string {
 	a, err := e.svc.ValidateAuthorize(ctx, oauth.AuthorizeRequest{ResponseType: "code", ClientID: appID,
 		RedirectURI: must1(e.db.App(ctx, appID)).RedirectURIs[0], CodeChallenge: strings.Repeat("a", 43), CodeChallengeMethod: "S256"})
 	must(t, err)
-	code, err := e.svc.Approve(ctx, a, e.user.ID, e.store.ID, oauth.Bound{})
+	now := e.clock.Now()
+	sess := &oauth.Session{Hash: oauth.Hash(oauth.RandomSecret(oauth.PrefixSession)), UserID: e.user.ID,
+		Kind: oauth.SessionMerchant, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+	must(t, e.db.CreateSession(ctx, sess))
+	code, err := e.svc.Approve(ctx, a, sess, e.store.ID, oauth.Bound{})
 	must(t, err)
 	c := &oauth.Code{Hash: oauth.Hash(code), AppID: appID, StoreID: e.store.ID, UserID: e.user.ID, Scopes: a.Scopes,
 		CreatedAt: e.clock.Now(), ExpiresAt: e.clock.Now().Add(time.Minute)}

@@ -829,6 +829,40 @@ func testRedeemCodeMembership(t *testing.T, s oauth.Storage) {
 	diff(t, "grant after the refused rebind", got2, g)
 
 	noErr(t, "AddMember", s.AddMember(ctx, f.store.ID, f.user.ID, oauth.RoleOwner))
+	// A sealed code names the session that approved it: it redeems while
+	// that session, of the code's user, exists.
+	sess := &oauth.Session{Hash: hash("skb_approver"), UserID: f.user.ID, Kind: oauth.SessionMerchant,
+		CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}
+	noErr(t, "CreateSession", s.CreateSession(ctx, sess))
+	other := &oauth.User{ID: "u-other", Email: "other@example.com", CreatedAt: t0}
+	noErr(t, "CreateUser", s.CreateUser(ctx, other))
+	noErr(t, "AddMember", s.AddMember(ctx, f.store.ID, other.ID, oauth.RoleOwner))
+	otherSess := &oauth.Session{Hash: hash("skb_other"), UserID: other.ID, Kind: oauth.SessionMerchant,
+		CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}
+	noErr(t, "CreateSession", s.CreateSession(ctx, otherSess))
+	for i, tc := range []struct {
+		name    string
+		session []byte
+		want    error
+	}{
+		{"another user's session", otherSess.Hash, oauth.ErrNotFound},
+		{"an unknown session", hash("skb_unknown"), oauth.ErrNotFound},
+		{"the approving session", sess.Hash, nil},
+	} {
+		c := f.code(fmt.Sprintf("bound%d", i))
+		c.SessionHash = tc.session
+		g := f.grant(fmt.Sprintf("bound%d", i))
+		err := s.RedeemCode(ctx, c, t0, g, f.tokens(g, 1, "", t0))
+		if !errors.Is(err, tc.want) && (err != nil || tc.want != nil) {
+			t.Fatalf("RedeemCode with %s = %v, want %v", tc.name, err, tc.want)
+		}
+	}
+	late := f.code("late")
+	late.SessionHash = sess.Hash
+	noErr(t, "DeleteSession", s.DeleteSession(ctx, sess.Hash))
+	gl := f.grant("late")
+	wantErr(t, "RedeemCode after its session ended", s.RedeemCode(ctx, late, t0, gl, f.tokens(gl, 1, "", t0)), oauth.ErrNotFound)
+
 	orphan := f.code("orphan")
 	orphan.AppID = "no-such-app"
 	g3 := f.grant("g3")
