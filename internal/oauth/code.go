@@ -17,18 +17,23 @@ import (
 // Authorization codes are sealed: the code carries its own bindings (app,
 // store, merchant and the session they approved in, redirect_uri, scopes,
 // PKCE challenge, picked resources, expiry), encrypted and authenticated
-// under a key derived from a server key, so that issuing one writes nothing. The database learns of a code
-// when it is redeemed: RedeemCode inserts it, used, in the transaction that
-// stores its grant, and the code's primary key lets one redemption win. A
-// code presented again opens, fails to insert, and is a replay.
+// under a key derived from a server key, so that issuing one writes
+// nothing. The database learns of a code when it is redeemed: RedeemCode
+// inserts it, used, in the transaction that stores its grant, and the
+// code's primary key lets one redemption win. A code presented again opens,
+// fails to insert, and is a replay. The redemption also requires the
+// approving session to still exist: a session's hash is in the database
+// only, so that whoever holds a server key but not the database cannot make
+// a code that redeems.
 //
 // The value is PrefixCode, then base64url of: the server key's id (its
 // length in one byte, then the id), 16 random bytes (the code's 128 bits of
 // randomness), and the bindings sealed with AES-256-GCM under a key and
 // nonce of this code's own, HMAC-SHA512 of those bytes under a key derived
 // from the server key. No count of codes sealed under one server key comes
-// near a limit, as one AES key with random 96-bit nonces would after 2^32
-// of them.
+// near a limit, as one AES key with random 96-bit nonces (Sealer's) would
+// after 2^32 of them.
+//
 // Codes shown to the merchant to type (out of band) are short random values
 // stored when issued instead (Storage.CreateCode); both kinds redeem the
 // same way.
@@ -74,11 +79,10 @@ func codeAEAD(base, salt []byte) (cipher.AEAD, []byte) {
 // sealCode returns the value of a sealed code carrying c's bindings.
 func (s *Service) sealCode(c *Code) string {
 	p := []byte{1} // layout version
-	for _, f := range []string{c.AppID, c.StoreID, c.UserID, c.RedirectURI, c.Scopes.String(), c.Challenge,
-		c.ChallengeMethod, c.Bound.LocationID, c.Bound.CatalogID, c.Bound.CustomerListID, c.Bound.DeviceID,
-		string(c.SessionHash)} {
-		p = binary.AppendUvarint(p, uint64(len(f)))
-		p = append(p, f...)
+	scopes, session := c.Scopes.String(), string(c.SessionHash)
+	for _, f := range codeFields(c, &scopes, &session) {
+		p = binary.AppendUvarint(p, uint64(len(*f)))
+		p = append(p, *f...)
 	}
 	p = binary.AppendVarint(p, c.CreatedAt.UnixMicro())
 	p = binary.AppendVarint(p, c.ExpiresAt.UnixMicro())
@@ -122,9 +126,7 @@ func (s *Service) openCode(value string) (*Code, error) {
 	d := codeDecoder{b: p[1:]}
 	c := &Code{Hash: Hash(value)}
 	var scopes, session string
-	for _, f := range []*string{&c.AppID, &c.StoreID, &c.UserID, &c.RedirectURI, &scopes, &c.Challenge,
-		&c.ChallengeMethod, &c.Bound.LocationID, &c.Bound.CatalogID, &c.Bound.CustomerListID, &c.Bound.DeviceID,
-		&session} {
+	for _, f := range codeFields(c, &scopes, &session) {
 		*f = d.string()
 	}
 	c.Scopes, c.SessionHash = ParseScopes(scopes), []byte(session)
@@ -135,6 +137,13 @@ func (s *Service) openCode(value string) (*Code, error) {
 		return nil, errNotSealed
 	}
 	return c, nil
+}
+
+// codeFields are the text fields of a sealed code, in their order: c's,
+// with its scopes and session hash as the strings given.
+func codeFields(c *Code, scopes, session *string) []*string {
+	return []*string{&c.AppID, &c.StoreID, &c.UserID, &c.RedirectURI, scopes, &c.Challenge, &c.ChallengeMethod,
+		&c.Bound.LocationID, &c.Bound.CatalogID, &c.Bound.CustomerListID, &c.Bound.DeviceID, session}
 }
 
 // codeDecoder reads the fields sealCode appends; bad records any overrun.

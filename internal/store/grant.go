@@ -29,10 +29,7 @@ func (db *DB) CreateCode(ctx context.Context, c *oauth.Code) error {
 		SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16
 		WHERE EXISTS (SELECT 1 FROM members WHERE user_id = $4 AND store_id = $3 AND role IN ($17, $18))
 			AND EXISTS (SELECT 1 FROM apps WHERE id = $2)`,
-			c.Hash, c.AppID, c.StoreID, c.UserID, c.RedirectURI, c.Scopes.String(), c.Challenge,
-			c.ChallengeMethod, c.Bound.LocationID, c.Bound.CatalogID, c.Bound.CustomerListID, c.Bound.DeviceID,
-			unixMicro(c.CreatedAt), unixMicro(c.ExpiresAt), unixMicro(c.UsedAt), optional(c.GrantID),
-			string(oauth.RoleOwner), string(oauth.RoleAdmin))
+			codeArgs(c, unixMicro(c.UsedAt), optional(c.GrantID))...)
 		if err != nil {
 			return err
 		}
@@ -44,6 +41,16 @@ func (db *DB) CreateCode(ctx context.Context, c *oauth.Code) error {
 		return nil
 	})
 	return fail("create code", err)
+}
+
+// codeArgs are the parameters of an insert of c with codeColumns ($1-$16,
+// with usedAt and grantID as the last two) and the roles that may connect
+// apps to a store ($17, $18).
+func codeArgs(c *oauth.Code, usedAt, grantID any) []any {
+	return []any{c.Hash, c.AppID, c.StoreID, c.UserID, c.RedirectURI, c.Scopes.String(), c.Challenge,
+		c.ChallengeMethod, c.Bound.LocationID, c.Bound.CatalogID, c.Bound.CustomerListID, c.Bound.DeviceID,
+		unixMicro(c.CreatedAt), unixMicro(c.ExpiresAt), usedAt, grantID,
+		string(oauth.RoleOwner), string(oauth.RoleAdmin)}
 }
 
 // Code returns a stored code by hash, used or not; oauth.ErrNotFound.
@@ -106,10 +113,7 @@ var errCodeRefused = errors.New("store: code not redeemed")
 // first of the extra parameters. It affects no row when the code was
 // redeemed before: its primary key lets one redemption win.
 func redeemCodeStep(c *oauth.Code, now time.Time, grantID, cond string, extra ...any) *step {
-	args := []any{c.Hash, c.AppID, c.StoreID, c.UserID, c.RedirectURI, c.Scopes.String(), c.Challenge,
-		c.ChallengeMethod, c.Bound.LocationID, c.Bound.CatalogID, c.Bound.CustomerListID, c.Bound.DeviceID,
-		unixMicro(c.CreatedAt), unixMicro(c.ExpiresAt), now.UnixMicro(), grantID,
-		string(oauth.RoleOwner), string(oauth.RoleAdmin)}
+	args := codeArgs(c, now.UnixMicro(), grantID)
 	var also string
 	if c.SessionHash != nil {
 		args = append(args, c.SessionHash)
