@@ -183,14 +183,20 @@ func (s *Service) CanSkipConsent(ctx context.Context, a *Authorization, storeID 
 	if !s.cfg.SkipKnownConsent {
 		return false, nil
 	}
+	now := s.now()
+	ok, seq := s.consent.covers(a.App.ID, storeID, a.Scopes, now)
+	if ok {
+		return true, nil
+	}
 	// The newest grants are the ones that matter: an app that keeps
 	// authorizing (one grant per authorization) must not make this slower.
 	// Only their scopes are read, each set once: one short row where a
 	// merchant keeps granting the same scopes.
-	granted, err := s.st.GrantedScopes(ctx, a.App.ID, storeID, 20)
+	granted, err := s.st.GrantedScopes(ctx, a.App.ID, storeID, maxConsentSets)
 	if err != nil {
 		return false, err
 	}
+	s.consent.put(a.App.ID, storeID, granted, now, seq)
 	for _, sc := range granted {
 		if sc.Covers(a.Scopes) {
 			return true, nil

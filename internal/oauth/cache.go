@@ -2,6 +2,7 @@ package oauth
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 )
@@ -129,6 +130,7 @@ func (s *Service) syncRevocations(ctx context.Context) error {
 			return err
 		}
 		c.apply(revs)
+		s.consent.apply(revs)
 		for _, r := range revs {
 			if r.AppID != "" {
 				s.ForgetApp(r.AppID)
@@ -160,4 +162,133 @@ func (s *Service) WatchRevocations(ctx context.Context, interval time.Duration) 
 		case <-t.C:
 		}
 	}
+}
+
+// consentCache remembers, per app and store, the scope sets of the app's
+// active grants that CanSkipConsent last read, so that a merchant who keeps
+// authorizing an app with remembered consent costs no database read. It
+// only ever answers yes: a request its sets do not cover is read from the
+// database again, so a grant made in another process is never missed.
+//
+// A yes must not outlive the grant behind it, and grants end through the
+// revocation log: the cache follows it with the token cache, and an entry
+// that names a grant (revoked, or rebound to other scopes) or an app drops
+// every remembered set, because the log does not say which store a grant is
+// on and such entries are rare. So a revocation made through this process
+// ends remembered consent at once, and one made by another process within
+// the log's poll interval, as it ends the grant's tokens. ttl bounds how
+// long any entry lives regardless.
+type consentCache struct {
+	ttl time.Duration
+	mu  sync.Mutex
+	m   map[consentKey]consentEntry
+	seq int64 // last revocation log entry applied
+}
+
+type consentKey struct{ app, store string }
+
+type consentEntry struct {
+	sets    []Scopes // never changed in place: readers hold them unlocked
+	fetched time.Time
+}
+
+// consentCacheSize bounds the entries; maxConsentSets the sets an entry
+// holds, as GrantedScopes bounds what it reads.
+const (
+	consentCacheSize = 10_000
+	maxConsentSets   = 20
+)
+
+func newConsentCache(ttl time.Duration) *consentCache {
+	return &consentCache{ttl: ttl, m: make(map[consentKey]consentEntry)}
+}
+
+// covers reports whether a remembered set covers want, and the revocation
+// log position it answered at (for put).
+func (c *consentCache) covers(app, store string, want Scopes, now time.Time) (bool, int64) {
+	if c == nil {
+		return false, 0
+	}
+	c.mu.Lock()
+	e, ok := c.m[consentKey{app, store}]
+	seq := c.seq
+	c.mu.Unlock()
+	if ok && now.Sub(e.fetched) <= c.ttl {
+		for _, sc := range e.sets {
+			if sc.Covers(want) {
+				return true, seq
+			}
+		}
+	}
+	return false, seq
+}
+
+// put remembers the sets read from the database unless the revocation log
+// moved past seenSeq while they were read: they may predate a revocation.
+func (c *consentCache) put(app, store string, sets []Scopes, now time.Time, seenSeq int64) {
+	if c == nil || len(sets) == 0 || len(sets) > maxConsentSets {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.seq != seenSeq {
+		return
+	}
+	if len(c.m) >= consentCacheSize {
+		clear(c.m)
+	}
+	c.m[consentKey{app, store}] = consentEntry{sets: slices.Clone(sets), fetched: now}
+}
+
+// granted adds the scopes of a grant just created to its app and store's
+// entry, if there is one, so that the next authorization needs no read;
+// not if the revocation log moved past seenSeq, taken before the grant was
+// stored, since: the grant may have been revoked already.
+func (c *consentCache) granted(app, store string, sc Scopes, seenSeq int64) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.seq != seenSeq {
+		return
+	}
+	k := consentKey{app, store}
+	e, ok := c.m[k]
+	if !ok || slices.ContainsFunc(e.sets, func(s Scopes) bool { return s.Covers(sc) }) {
+		return
+	}
+	if len(e.sets) >= maxConsentSets {
+		delete(c.m, k)
+		return
+	}
+	e.sets = append(slices.Clip(e.sets), sc)
+	c.m[k] = e
+}
+
+// apply drops every remembered set when an entry names a grant or an app.
+func (c *consentCache) apply(revs []Revocation) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, r := range revs {
+		if r.Seq <= c.seq {
+			continue
+		}
+		c.seq = r.Seq
+		if r.GrantID != "" || r.AppID != "" {
+			clear(c.m)
+		}
+	}
+}
+
+func (c *consentCache) currentSeq() int64 {
+	if c == nil {
+		return 0
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.seq
 }

@@ -142,9 +142,11 @@ func (s *Service) exchangeCode(ctx context.Context, app *App, r TokenRequest) (*
 		CreatedAt:  now,
 	}
 	resp, tokens := s.issue(app, g, key, code.Scopes, now)
+	seq := s.consent.currentSeq()
 	if err := s.st.RedeemCode(ctx, code, now, g, tokens); err != nil {
 		return nil, s.redeemFailed(ctx, code, err)
 	}
+	s.consent.granted(app.ID, g.StoreID, g.Scopes, seq)
 	s.record(ctx, Event{Kind: EventTokenIssued, AppID: app.ID, StoreID: g.StoreID, UserID: g.UserID, GrantID: g.ID, Scopes: g.Scopes, Detail: GrantAuthorizationCode})
 	return resp, nil
 }

@@ -69,6 +69,7 @@ type Service struct {
 	// codeKeys seal authorization codes, one per server key (code.go).
 	codeKeys map[string][]byte
 	cache    *tokenCache
+	consent  *consentCache
 	apps     *appCache
 	events   Recorder
 	// dialects are the platforms' rules by profile name.
@@ -88,6 +89,7 @@ func NewService(cfg Config, st Storage, keys []Key, log *slog.Logger) (*Service,
 	s := &Service{cfg: cfg.Defaults(), st: st, log: log, Now: time.Now, keys: map[string][]byte{}}
 	if s.cfg.TokenCacheTTL > 0 {
 		s.cache = newTokenCache(s.cfg.TokenCacheTTL, s.cfg.TokenCacheSize)
+		s.consent = newConsentCache(s.cfg.TokenCacheTTL)
 		s.apps = newAppCache(5 * time.Second)
 	}
 	for _, k := range keys {
