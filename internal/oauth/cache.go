@@ -17,12 +17,47 @@ import (
 // by another process within the poll interval. ttl bounds how long any
 // snapshot lives regardless.
 type tokenCache struct {
+	logPos
 	syncMu sync.Mutex // one sync at a time
 	ttl    time.Duration
 	max    int
-	mu     sync.RWMutex
 	byID   map[string]cacheEntry // key: token hash
-	seq    int64                 // last revocation log entry applied
+}
+
+// logPos is how far a cache has followed the revocation log, with the lock
+// over what the cache holds.
+type logPos struct {
+	mu  sync.RWMutex
+	seq int64 // last revocation log entry applied
+}
+
+// keep runs fn under p's lock if the log is still where it was when the
+// caller read what fn stores (seen): else that may predate a revocation.
+func (p *logPos) keep(seen int64, fn func()) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.seq == seen {
+		fn()
+	}
+}
+
+// advance moves p past the entries it has not seen, in order, calling fn
+// for each under p's lock.
+func (p *logPos) advance(revs []Revocation, fn func(Revocation)) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, r := range revs {
+		if r.Seq > p.seq {
+			p.seq = r.Seq
+			fn(r)
+		}
+	}
+}
+
+func (p *logPos) at() int64 {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return p.seq
 }
 
 type cacheEntry struct {
@@ -53,22 +88,19 @@ func (c *tokenCache) put(info *TokenInfo, now time.Time, seenSeq int64) {
 	if c == nil {
 		return
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.seq != seenSeq {
-		return
-	}
-	if len(c.byID) >= c.max {
-		// Drop an arbitrary tenth: cheap, and the hot tokens come back.
-		n := c.max / 10
-		for k := range c.byID {
-			delete(c.byID, k)
-			if n--; n <= 0 {
-				break
+	c.keep(seenSeq, func() {
+		if len(c.byID) >= c.max {
+			// Drop an arbitrary tenth: cheap, and the hot tokens come back.
+			n := c.max / 10
+			for k := range c.byID {
+				delete(c.byID, k)
+				if n--; n <= 0 {
+					break
+				}
 			}
 		}
-	}
-	c.byID[string(info.Hash)] = cacheEntry{info: info, fetched: now}
+		c.byID[string(info.Hash)] = cacheEntry{info: info, fetched: now}
+	})
 }
 
 // replace swaps in a newer snapshot of an entry still cached, keeping its
@@ -89,20 +121,12 @@ func (c *tokenCache) currentSeq() int64 {
 	if c == nil {
 		return 0
 	}
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	return c.seq
+	return c.at()
 }
 
 // apply drops what the revocation log entries revoked.
 func (c *tokenCache) apply(revs []Revocation) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, r := range revs {
-		if r.Seq <= c.seq {
-			continue
-		}
-		c.seq = r.Seq
+	c.advance(revs, func(r Revocation) {
 		switch {
 		case len(r.TokenHash) > 0:
 			delete(c.byID, string(r.TokenHash))
@@ -113,7 +137,7 @@ func (c *tokenCache) apply(revs []Revocation) {
 				}
 			}
 		}
-	}
+	})
 }
 
 // sync applies the revocation log entries the cache has not seen.
@@ -179,10 +203,9 @@ func (s *Service) WatchRevocations(ctx context.Context, interval time.Duration) 
 // the log's poll interval, as it ends the grant's tokens. ttl bounds how
 // long any entry lives regardless.
 type consentCache struct {
+	logPos
 	ttl time.Duration
-	mu  sync.Mutex
 	m   map[consentKey]consentEntry
-	seq int64 // last revocation log entry applied
 }
 
 type consentKey struct{ app, store string }
@@ -209,10 +232,10 @@ func (c *consentCache) covers(app, store string, want Scopes, now time.Time) (bo
 	if c == nil {
 		return false, 0
 	}
-	c.mu.Lock()
+	c.mu.RLock()
 	e, ok := c.m[consentKey{app, store}]
 	seq := c.seq
-	c.mu.Unlock()
+	c.mu.RUnlock()
 	if ok && now.Sub(e.fetched) <= c.ttl {
 		for _, sc := range e.sets {
 			if sc.Covers(want) {
@@ -229,15 +252,12 @@ func (c *consentCache) put(app, store string, sets []Scopes, now time.Time, seen
 	if c == nil || len(sets) == 0 || len(sets) > maxConsentSets {
 		return
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.seq != seenSeq {
-		return
-	}
-	if len(c.m) >= consentCacheSize {
-		clear(c.m)
-	}
-	c.m[consentKey{app, store}] = consentEntry{sets: slices.Clone(sets), fetched: now}
+	c.keep(seenSeq, func() {
+		if len(c.m) >= consentCacheSize {
+			clear(c.m)
+		}
+		c.m[consentKey{app, store}] = consentEntry{sets: slices.Clone(sets), fetched: now}
+	})
 }
 
 // granted adds the scopes of a grant just created to its app and store's
@@ -248,22 +268,18 @@ func (c *consentCache) granted(app, store string, sc Scopes, seenSeq int64) {
 	if c == nil {
 		return
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.seq != seenSeq {
-		return
-	}
-	k := consentKey{app, store}
-	e, ok := c.m[k]
-	if !ok || slices.ContainsFunc(e.sets, func(s Scopes) bool { return s.Covers(sc) }) {
-		return
-	}
-	if len(e.sets) >= maxConsentSets {
-		delete(c.m, k)
-		return
-	}
-	e.sets = append(slices.Clip(e.sets), sc)
-	c.m[k] = e
+	c.keep(seenSeq, func() {
+		k := consentKey{app, store}
+		e, ok := c.m[k]
+		switch {
+		case !ok || slices.ContainsFunc(e.sets, func(s Scopes) bool { return s.Covers(sc) }):
+		case len(e.sets) >= maxConsentSets:
+			delete(c.m, k)
+		default:
+			e.sets = append(slices.Clip(e.sets), sc)
+			c.m[k] = e
+		}
+	})
 }
 
 // apply drops every remembered set when an entry names a grant or an app.
@@ -271,24 +287,16 @@ func (c *consentCache) apply(revs []Revocation) {
 	if c == nil {
 		return
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, r := range revs {
-		if r.Seq <= c.seq {
-			continue
-		}
-		c.seq = r.Seq
+	c.advance(revs, func(r Revocation) {
 		if r.GrantID != "" || r.AppID != "" {
 			clear(c.m)
 		}
-	}
+	})
 }
 
 func (c *consentCache) currentSeq() int64 {
 	if c == nil {
 		return 0
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.seq
+	return c.at()
 }
