@@ -103,6 +103,20 @@ func wantErr(t *testing.T, what string, err, want error) {
 	}
 }
 
+// wantUnstored checks that neither the grant g (if not nil) nor any of
+// toks is stored: what a refused write must leave.
+func wantUnstored(t *testing.T, s oauth.Storage, what string, g *oauth.Grant, toks []*oauth.Token) {
+	t.Helper()
+	if g != nil {
+		_, err := s.Grant(t.Context(), g.ID)
+		wantErr(t, "Grant of "+what, err, oauth.ErrNotFound)
+	}
+	for _, tok := range toks {
+		_, err := s.TokenInfo(t.Context(), tok.Hash)
+		wantErr(t, "TokenInfo of "+what, err, oauth.ErrNotFound)
+	}
+}
+
 func noErr(t *testing.T, what string, err error) {
 	t.Helper()
 	if err != nil {
@@ -794,10 +808,7 @@ func testRedeemCodeMembership(t *testing.T, s oauth.Storage) {
 		g := f.grant(fmt.Sprintf("refused%d", i))
 		toks := f.tokens(g, 1, "", t0)
 		wantErr(t, "RedeemCode by a demoted merchant", s.RedeemCode(ctx, c, t0, g, toks), oauth.ErrNotFound)
-		_, err := s.Grant(ctx, g.ID)
-		wantErr(t, "Grant of the refused redemption", err, oauth.ErrNotFound)
-		_, err = s.TokenInfo(ctx, toks[0].Hash)
-		wantErr(t, "TokenInfo of the refused redemption", err, oauth.ErrNotFound)
+		wantUnstored(t, s, "the refused redemption", g, toks)
 	}
 	got, err := s.Code(ctx, stored.Hash)
 	noErr(t, "Code", err)
@@ -871,10 +882,7 @@ func testRedeemCodeAtomic(t *testing.T, s oauth.Storage) {
 	toks[1].Hash = taken.Hash
 	wantErr(t, "RedeemCode with a token hash that is taken", s.RedeemCode(ctx, c, t0, g, toks), oauth.ErrConflict)
 
-	_, err := s.Grant(ctx, g.ID)
-	wantErr(t, "Grant after the failed redemption", err, oauth.ErrNotFound)
-	_, err = s.TokenInfo(ctx, toks[0].Hash)
-	wantErr(t, "TokenInfo after the failed redemption", err, oauth.ErrNotFound)
+	wantUnstored(t, s, "the failed redemption", g, toks[:1])
 	got, err := s.Code(ctx, c.Hash)
 	noErr(t, "Code", err)
 	diff(t, "Code after the failed redemption", got, c)
@@ -999,10 +1007,7 @@ func testRotateGrantStale(t *testing.T, s oauth.Storage) {
 	wantErr(t, "RotateGrant from 1 again", s.RotateGrant(ctx, g.ID, 1, t0.Add(2*time.Minute), "k9", stale), oauth.ErrConflict)
 	wantErr(t, "RotateGrant from a future generation", s.RotateGrant(ctx, g.ID, 5, t0, "k9", f.tokens(g, 6, "", t0)), oauth.ErrConflict)
 	wantErr(t, "RotateGrant of a missing grant", s.RotateGrant(ctx, "missing", 1, t0, "k9", nil), oauth.ErrConflict)
-	for _, tok := range stale {
-		_, err := s.TokenInfo(ctx, tok.Hash)
-		wantErr(t, "TokenInfo of a refused rotation", err, oauth.ErrNotFound)
-	}
+	wantUnstored(t, s, "a refused rotation", nil, stale)
 	got, err := s.Grant(ctx, g.ID)
 	noErr(t, "Grant", err)
 	if got.Generation != 2 || got.KeyID != "k1" || !got.RotatedAt.Equal(t0.Add(time.Minute)) {
