@@ -261,9 +261,9 @@ func (c *consentCache) put(app, store string, sets []Scopes, now time.Time, seen
 }
 
 // granted adds the scopes of a grant just created to its app and store's
-// entry, if there is one, so that the next authorization needs no read;
-// not if the revocation log moved past seenSeq, taken before the grant was
-// stored, since: the grant may have been revoked already.
+// entry, if there is one, so that the next authorization needs no read. It
+// does not if the revocation log has moved since seenSeq, taken before the
+// grant was stored: the grant may have been revoked already.
 func (c *consentCache) granted(app, store string, sc Scopes, seenSeq int64) {
 	if c == nil {
 		return
