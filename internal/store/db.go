@@ -40,6 +40,7 @@ type DB struct {
 	wr, rd  handle  // w and r, through prepared statements on SQLite
 	dialect string
 	commit  *committer    // SQLite's group commit; nil on PostgreSQL
+	steps   *stepBatcher  // PostgreSQL's group commit of one-statement inserts; nil on SQLite
 	ckpt    *checkpointer // SQLite's log checkpoints; nil on PostgreSQL and in memory
 }
 
@@ -52,6 +53,8 @@ func newDB(dialect string, w, r *sql.DB) *DB {
 			db.rd.stmts = new(stmtCache)
 		}
 		db.commit = newCommitter(db)
+	} else {
+		db.steps = newStepBatcher(db)
 	}
 	return db
 }
@@ -220,6 +223,9 @@ func (db *DB) Dialect() string { return db.dialect }
 
 // Close closes the connection pools.
 func (db *DB) Close() error {
+	if db.steps != nil {
+		db.steps.close()
+	}
 	if db.commit != nil {
 		db.commit.close()
 	}
@@ -270,6 +276,16 @@ func (db *DB) write(ctx context.Context, fn func(h handle) error) error {
 		return db.commit.do(ctx, fn, true)
 	}
 	return fn(db.wr)
+}
+
+// writeStep runs a one-statement write that does not depend on any other:
+// on PostgreSQL through the batcher (stepBatcher), on SQLite through the
+// group commit.
+func (db *DB) writeStep(ctx context.Context, s *step) error {
+	if db.steps != nil {
+		return db.steps.do(ctx, s)
+	}
+	return db.write(ctx, func(h handle) error { return s.run(ctx, h) })
 }
 
 // runTx runs fn in a transaction of its own.

@@ -51,16 +51,16 @@ func tokenStepIf(t *oauth.Token, cond string) *step {
 // oauth.ErrConflict if the hash is taken, oauth.ErrNotFound if its app or
 // grant does not exist.
 func (db *DB) CreateToken(ctx context.Context, t *oauth.Token) error {
-	return fail("create token", db.write(ctx, func(h handle) error {
-		s := tokenStep(t)
-		if err := s.run(ctx, h); err != nil {
-			return err
-		}
-		if s.n == 0 {
-			return fmt.Errorf("no app %q: %w", t.AppID, oauth.ErrNotFound)
-		}
-		return nil
-	}))
+	s := tokenStep(t)
+	return tokenCreated(t, s, db.writeStep(ctx, s))
+}
+
+// tokenCreated is CreateToken's answer once s, t's insert, ran with err.
+func tokenCreated(t *oauth.Token, s *step, err error) error {
+	if err == nil && s.n == 0 {
+		err = fmt.Errorf("no app %q: %w", t.AppID, oauth.ErrNotFound)
+	}
+	return fail("create token", err)
 }
 
 // TokenInfo returns a token by hash joined with its grant, in one statement;

@@ -1,0 +1,145 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+)
+
+// stepBatcher is PostgreSQL's group commit for independent one-statement
+// writes (app-level token inserts). Committed one by one, each write costs a
+// round trip and a commit: at 16 concurrent token requests the server, the
+// database and their wake-ups, not the CPU, set the pace. The batcher sends
+// the writes waiting at the moment as one pgx batch, BEGIN, the statements
+// and COMMIT, in one round trip and one commit. None waits for a batch to
+// fill: a lone write runs at once, in autocommit, as before.
+//
+// The writes of a batch share its transaction, so a statement that fails
+// would take the others down with it. Should that happen (it does not in
+// practice: the statements insert rows under fresh random keys and report
+// a missing parent by matching nothing), the batch is rolled back and each
+// write runs again alone, so that each fails or succeeds on its own.
+type stepBatcher struct {
+	db   *DB
+	jobs chan *stepJob
+	quit chan struct{}
+	stop sync.Once
+	wg   sync.WaitGroup
+}
+
+type stepJob struct {
+	ctx  context.Context
+	s    *step
+	done chan error
+}
+
+// batchRunners is how many batches may be in flight at once: enough that a
+// batch is being gathered while another waits for its commit, few enough
+// to leave most of the pool to reads and transactions.
+const batchRunners = 3
+
+// maxStepBatch bounds one batch, like maxBatch on SQLite.
+const maxStepBatch = 64
+
+func newStepBatcher(db *DB) *stepBatcher {
+	b := &stepBatcher{db: db, jobs: make(chan *stepJob), quit: make(chan struct{})}
+	for range batchRunners {
+		b.wg.Add(1)
+		go b.run()
+	}
+	return b
+}
+
+// do runs s, alone or in a batch, and returns once it is committed (or has
+// failed). s.n holds its row count afterwards.
+func (b *stepBatcher) do(ctx context.Context, s *step) error {
+	j := &stepJob{ctx: ctx, s: s, done: make(chan error, 1)}
+	select {
+	case b.jobs <- j:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-b.quit:
+		return errClosed
+	}
+	// Once taken, the job runs to its end: the caller must learn whether
+	// it was committed.
+	return <-j.done
+}
+
+func (b *stepBatcher) close() {
+	b.stop.Do(func() { close(b.quit) })
+	b.wg.Wait()
+}
+
+func (b *stepBatcher) run() {
+	defer b.wg.Done()
+	batch := make([]*stepJob, 0, maxStepBatch)
+	for {
+		select {
+		case j := <-b.jobs:
+			batch = append(batch[:0], j)
+		case <-b.quit:
+			return
+		}
+	fill:
+		for len(batch) < maxStepBatch {
+			select {
+			case j := <-b.jobs:
+				batch = append(batch, j)
+			default:
+				break fill
+			}
+		}
+		b.commit(batch)
+	}
+}
+
+func (b *stepBatcher) commit(batch []*stepJob) {
+	ctx := context.Background()
+	if len(batch) > 1 {
+		if err := b.commitBatch(ctx, batch); err == nil {
+			for _, j := range batch {
+				j.done <- nil
+			}
+			return
+		}
+		// Rolled back: each runs again on its own.
+	}
+	for _, j := range batch {
+		j.done <- j.s.run(ctx, b.db.wr)
+	}
+}
+
+func (b *stepBatcher) commitBatch(ctx context.Context, batch []*stepJob) error {
+	conn, err := b.db.w.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = conn.Close() }()
+	steps := make([]*step, len(batch))
+	for i, j := range batch {
+		steps[i] = j.s
+	}
+	err = conn.Raw(func(dc any) error {
+		c, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("batch: unexpected driver connection %T", dc)
+		}
+		pb := &pgx.Batch{}
+		pb.Queue("BEGIN")
+		for _, s := range steps {
+			pb.Queue(s.query, s.args...)
+		}
+		pb.Queue("COMMIT")
+		return readBatch(c.Conn().SendBatch(ctx, pb), steps, true)
+	})
+	if err != nil {
+		// PostgreSQL skipped what followed the failure, COMMIT included.
+		// Should the rollback fail too, pgx discards the connection.
+		_, _ = conn.ExecContext(ctx, "ROLLBACK")
+	}
+	return err
+}
