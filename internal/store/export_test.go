@@ -29,11 +29,16 @@ func (db *DB) RedeemQuick(ctx context.Context, c *oauth.Code, now time.Time, g *
 
 // CreateTokensInOneBatch runs the inserts of tokens as one batch of
 // PostgreSQL's step batcher, whatever else is waiting, and returns what
-// CreateToken would have answered for each.
-func (db *DB) CreateTokensInOneBatch(tokens []*oauth.Token) []error {
+// CreateToken would have answered for each. The insert of tokens[i] is
+// made under ctxs[i], if given, else context.Background().
+func (db *DB) CreateTokensInOneBatch(tokens []*oauth.Token, ctxs ...context.Context) []error {
 	jobs := make([]*stepJob, len(tokens))
 	for i, t := range tokens {
-		jobs[i] = &stepJob{ctx: context.Background(), s: tokenStep(t), done: make(chan error, 1)}
+		ctx := context.Background()
+		if i < len(ctxs) && ctxs[i] != nil {
+			ctx = ctxs[i]
+		}
+		jobs[i] = &stepJob{ctx: ctx, s: tokenStep(t), done: make(chan error, 1)}
 	}
 	db.steps.commit(jobs)
 	errs := make([]error, len(tokens))

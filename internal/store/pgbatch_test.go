@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sync"
@@ -134,6 +135,18 @@ func TestStepBatchFailure(t *testing.T) {
 	if got := countTokens(t, db, "f0", "f2", "f3"); got != 2 {
 		t.Fatalf("failed batch: %d tokens stored, want 2 (f0 and f3)", got)
 	}
+	// A caller that gave up before its batch started has nothing written;
+	// the others of the batch are stored.
+	gaveUp, cancel := context.WithCancel(t.Context())
+	cancel()
+	errs = db.CreateTokensInOneBatch([]*oauth.Token{appToken("c0", "a"), appToken("c1", "a")}, gaveUp)
+	if !errors.Is(errs[0], context.Canceled) || errs[1] != nil {
+		t.Fatalf("batch with a caller gone: %v, %v; want context.Canceled, nil", errs[0], errs[1])
+	}
+	if got := countTokens(t, db, "c0", "c1"); got != 1 {
+		t.Fatalf("batch with a caller gone: %d tokens stored, want 1 (c1)", got)
+	}
+
 	// The connection the batch failed on went back to the pool outside any
 	// transaction: what runs next on the pool is committed.
 	for i := range 20 {
