@@ -2,9 +2,11 @@ package main
 
 import (
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 )
 
@@ -58,5 +60,30 @@ func TestBenchAgainstServe(t *testing.T) {
 	}
 	if _, _, err := runCLI(t, noEnv, "bench", "--url", base, "--database", db, "--api-path", "/oauth/token"); err == nil {
 		t.Error("bench accepted an --api-path outside the sample API")
+	}
+}
+
+// The memory profiler is off unless GODEBUG sets its rate, and the debug
+// listener turns it back on.
+func TestQuietMemProfile(t *testing.T) {
+	saved := runtime.MemProfileRate
+	t.Cleanup(func() { runtime.MemProfileRate = saved })
+
+	runtime.MemProfileRate = 4096
+	quietMemProfile("gctrace=1,memprofilerate=4096")
+	if runtime.MemProfileRate != 4096 {
+		t.Fatalf("with GODEBUG's memprofilerate the rate became %d", runtime.MemProfileRate)
+	}
+	quietMemProfile("gctrace=1")
+	if runtime.MemProfileRate != 0 {
+		t.Fatalf("without GODEBUG's memprofilerate the rate is %d, want 0", runtime.MemProfileRate)
+	}
+	stop, err := serveDebug(freeAddr(t), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop()
+	if runtime.MemProfileRate != heapProfileRate {
+		t.Fatalf("with the debug listener on the rate is %d, want %d", runtime.MemProfileRate, heapProfileRate)
 	}
 }

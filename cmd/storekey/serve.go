@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"runtime"
 	"strings"
 	"time"
 
@@ -276,11 +277,16 @@ func serve(ctx context.Context, e *env, cfg Config, setup func(context.Context, 
 }
 
 // serveDebug serves net/http/pprof's profiles on addr, on a listener of
-// their own so that they are never reachable through the public one.
+// their own so that they are never reachable through the public one. It
+// turns the memory profiler on (main turns it off), so the heap and allocs
+// profiles count what was allocated from the listener's start.
 func serveDebug(addr string, log *slog.Logger) (stop func(), err error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("debug listener: %w", err)
+	}
+	if runtime.MemProfileRate == 0 {
+		runtime.MemProfileRate = heapProfileRate
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
