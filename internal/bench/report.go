@@ -102,7 +102,7 @@ func sig3(v float64) string {
 	}
 }
 
-func fmtMB(b int64) string { return strconv.FormatFloat(float64(b)/(1<<20), 'f', 1, 64) + " MB" }
+func fmtMB(b int64) string { return strconv.FormatFloat(float64(b)/(1<<20), 'f', 1, 64) + " MiB" }
 
 // resultJSON is a result for scripts: rates per second, latencies in
 // milliseconds, memory in MiB.

@@ -76,7 +76,7 @@ func TestFormatting(t *testing.T) {
 		{fmtLatency(1_234_567), "1.23ms"},
 		{fmtLatency(123_456_789), "123ms"},
 		{fmtLatency(2_500_000_000), "2.50s"},
-		{fmtMB(3 << 19), "1.5 MB"},
+		{fmtMB(3 << 19), "1.5 MiB"},
 	} {
 		if tc.got != tc.want {
 			t.Errorf("got %q, want %q", tc.got, tc.want)
