@@ -70,24 +70,32 @@ func (c *committer) close() {
 
 func (c *committer) run() {
 	defer c.wg.Done()
-	batch := make([]*job, 0, maxBatch)
+	gather(c.jobs, c.quit, maxBatch, c.commit)
+}
+
+// gather runs commit on every job waiting at the moment, at most limit at a
+// time, taking them from jobs until quit is closed. It never waits for a
+// batch to fill: a lone job is committed at once. The slice commit receives
+// is reused for the next batch.
+func gather[J any](jobs <-chan J, quit <-chan struct{}, limit int, commit func([]J)) {
+	batch := make([]J, 0, limit)
 	for {
 		select {
-		case j := <-c.jobs:
+		case j := <-jobs:
 			batch = append(batch[:0], j)
-		case <-c.quit:
+		case <-quit:
 			return
 		}
 	fill:
-		for len(batch) < maxBatch {
+		for len(batch) < limit {
 			select {
-			case j := <-c.jobs:
+			case j := <-jobs:
 				batch = append(batch, j)
 			default:
 				break fill
 			}
 		}
-		c.commit(batch)
+		commit(batch)
 	}
 }
 

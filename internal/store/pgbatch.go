@@ -2,12 +2,8 @@ package store
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"time"
-
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/stdlib"
 )
 
 // stepBatcher is PostgreSQL's group commit for independent one-statement
@@ -76,25 +72,7 @@ func (b *stepBatcher) close() {
 
 func (b *stepBatcher) run() {
 	defer b.wg.Done()
-	batch := make([]*stepJob, 0, maxStepBatch)
-	for {
-		select {
-		case j := <-b.jobs:
-			batch = append(batch[:0], j)
-		case <-b.quit:
-			return
-		}
-	fill:
-		for len(batch) < maxStepBatch {
-			select {
-			case j := <-b.jobs:
-				batch = append(batch, j)
-			default:
-				break fill
-			}
-		}
-		b.commit(batch)
-	}
+	gather(b.jobs, b.quit, maxStepBatch, b.commit)
 }
 
 // batchTimeout bounds a batch, retries included, as the server's write
@@ -140,20 +118,7 @@ func (b *stepBatcher) commitBatch(ctx context.Context, batch []*stepJob) error {
 	for i, j := range batch {
 		steps[i] = j.s
 	}
-	err = conn.Raw(func(dc any) error {
-		c, ok := dc.(*stdlib.Conn)
-		if !ok {
-			return fmt.Errorf("batch: unexpected driver connection %T", dc)
-		}
-		pb := &pgx.Batch{}
-		pb.Queue("BEGIN")
-		for _, s := range steps {
-			pb.Queue(s.query, s.args...)
-		}
-		pb.Queue("COMMIT")
-		return readBatch(c.Conn().SendBatch(ctx, pb), steps, true)
-	})
-	if err != nil {
+	if err = sendSteps(ctx, conn, steps, true); err != nil {
 		// PostgreSQL skipped what followed the failure, COMMIT included.
 		// Should the rollback fail too, pgx discards the connection.
 		_, _ = conn.ExecContext(ctx, "ROLLBACK")

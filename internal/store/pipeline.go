@@ -75,21 +75,7 @@ func (db *DB) pipelineTx(ctx context.Context, steps []*step, then func(tx handle
 		return err
 	}
 	defer func() { _ = conn.Close() }()
-	err = conn.Raw(func(dc any) error {
-		c, ok := dc.(*stdlib.Conn)
-		if !ok {
-			return fmt.Errorf("pipeline: unexpected driver connection %T", dc)
-		}
-		b := &pgx.Batch{}
-		b.Queue("BEGIN")
-		for _, s := range steps {
-			b.Queue(s.query, s.args...)
-		}
-		if final {
-			b.Queue("COMMIT")
-		}
-		return readBatch(c.Conn().SendBatch(ctx, b), steps, final)
-	})
+	err = sendSteps(ctx, conn, steps, final)
 	var missed error // the first orFail of a step that matched nothing
 	for _, s := range steps {
 		if missed == nil && s.n == 0 && s.orFail != nil {
@@ -117,6 +103,27 @@ func (db *DB) pipelineTx(ctx context.Context, steps []*step, then func(tx handle
 	// connection still inside a transaction when it goes back to the pool.
 	_, _ = conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
 	return err
+}
+
+// sendSteps sends BEGIN and steps on conn in one pgx batch, and COMMIT too
+// if final, then reads their results (readBatch). Unless COMMIT ran, the
+// transaction is left open, or failed, for the caller to end.
+func sendSteps(ctx context.Context, conn *sql.Conn, steps []*step, final bool) error {
+	return conn.Raw(func(dc any) error {
+		c, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("pipeline: unexpected driver connection %T", dc)
+		}
+		b := &pgx.Batch{}
+		b.Queue("BEGIN")
+		for _, s := range steps {
+			b.Queue(s.query, s.args...)
+		}
+		if final {
+			b.Queue("COMMIT")
+		}
+		return readBatch(c.Conn().SendBatch(ctx, b), steps, final)
+	})
 }
 
 // readBatch reads the results of BEGIN, the steps and, if final, COMMIT,
