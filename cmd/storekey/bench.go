@@ -85,7 +85,7 @@ Lift the server's token rate limit first, or the token scenarios measure it:
 	f.IntVarP(&o.concurrency, "concurrency", "c", 0, "workers (default: 16 for client-credentials and flow, 64 for introspect and api)")
 	f.DurationVarP(&o.duration, "duration", "d", 10*time.Second, "measured time per scenario")
 	f.DurationVar(&o.warmup, "warmup", 2*time.Second, "unmeasured time before each scenario's measure")
-	f.IntVar(&o.pid, "pid", 0, "the server's process id: sample its resident memory every second of the measured time, after the warmup (Linux)")
+	f.IntVar(&o.pid, "pid", 0, "the server's process id: sample its resident memory every second of the measured time, after the warmup, and report its CPU time and the bench's over that time (Linux)")
 	f.IntVar(&o.tokens, "tokens", 1000, "access tokens the introspect scenario cycles through")
 	f.IntVar(&o.apiTokens, "api-tokens", 200, "store-bound tokens, from as many flows, the api scenario cycles through")
 	f.StringVar(&o.apiPath, "api-path", bench.DefaultAPIPath, "the sample API path the api scenario GETs (/api/v1/products adds a database read)")

@@ -57,6 +57,10 @@ func WriteText(w io.Writer, r *Result) error {
 		fmt.Fprintf(&b, "  server RSS (pid %d, %d samples): start %s, max %s, end %s\n",
 			r.RSS.PID, r.RSS.Samples, fmtMB(r.RSS.Start), fmtMB(r.RSS.Max), fmtMB(r.RSS.End))
 	}
+	if c := r.CPU; c != nil {
+		fmt.Fprintf(&b, "  CPU: server %.0f %% of a core (%s µs per %s), bench %.0f %%\n",
+			c.Share(c.Server), sig3(r.serverMicros()), strings.TrimSuffix(r.Unit, "s"), c.Share(c.Bench))
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -120,6 +124,7 @@ type resultJSON struct {
 	Steps          []stepJSON  `json:"steps"`
 	Errors         []errorJSON `json:"error_counts"`
 	RSS            *rssJSON    `json:"rss,omitempty"`
+	CPU            *cpuJSON    `json:"cpu,omitempty"`
 	Interrupted    bool        `json:"interrupted,omitempty"`
 }
 
@@ -149,6 +154,21 @@ type rssJSON struct {
 	Samples int     `json:"samples"`
 }
 
+type cpuJSON struct {
+	ServerPercent float64 `json:"server_percent"` // of one core, over the measured window
+	BenchPercent  float64 `json:"bench_percent"`
+	ServerMicros  float64 `json:"server_us_per_op"` // server CPU per op (a token, a validation, a flow)
+}
+
+// serverMicros is the server's CPU time per op started in the window, in
+// microseconds.
+func (r *Result) serverMicros() float64 {
+	if r.CPU == nil || r.Requests == 0 {
+		return 0
+	}
+	return float64(r.CPU.Server) / 1e3 / float64(r.Requests)
+}
+
 // MarshalJSON writes the result for scripts: rates per second, latencies
 // in milliseconds (min_ms, mean_ms, p50_ms, p90_ms, p99_ms, max_ms), memory
 // in MiB.
@@ -174,6 +194,9 @@ func (r *Result) MarshalJSON() ([]byte, error) {
 	if r.RSS != nil {
 		mb := func(b int64) float64 { return round3(float64(b) / (1 << 20)) }
 		out.RSS = &rssJSON{PID: r.RSS.PID, StartMB: mb(r.RSS.Start), MaxMB: mb(r.RSS.Max), EndMB: mb(r.RSS.End), Samples: r.RSS.Samples}
+	}
+	if c := r.CPU; c != nil {
+		out.CPU = &cpuJSON{ServerPercent: round3(c.Share(c.Server)), BenchPercent: round3(c.Share(c.Bench)), ServerMicros: round3(r.serverMicros())}
 	}
 	return json.Marshal(out)
 }

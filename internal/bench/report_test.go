@@ -47,6 +47,7 @@ func sampleResult() *Result {
 			{Name: "token", Rate: 1230.0, Latency: Latency{Count: 12300, Min: time.Microsecond * 950, Mean: ms(8.5), P50: ms(7.8), P90: ms(12.0), P99: ms(25.5), Max: ms(1500)}},
 		},
 		RSS: &RSS{PID: 4242, Start: 40 << 20, Max: 96<<20 + 300<<10, End: 88 << 20, Samples: 12},
+		CPU: &CPU{Server: 11 * time.Second, Bench: 5500 * time.Millisecond, Over: 10 * time.Second},
 	}
 }
 

@@ -42,23 +42,65 @@ func parseVMRSS(status []byte) (int64, error) {
 	return 0, errors.New("bench: no VmRSS line (a kernel thread, or not Linux?)")
 }
 
-// rssSampler samples a process's RSS on a ticker until stopped.
-type rssSampler struct {
+// ReadCPU returns the CPU time (user and system, every thread) process pid
+// has used, from /proc/PID/stat (Linux only).
+func ReadCPU(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, fmt.Errorf("bench: read CPU time of process %d: %w", pid, err)
+	}
+	return parseStatCPU(b)
+}
+
+// userHZ is the unit of /proc's CPU times: USER_HZ, 100 on every Linux
+// architecture Go supports.
+const userHZ = 100
+
+// parseStatCPU reads utime and stime, the 14th and 15th fields, of a
+// /proc/PID/stat line. The second field, the command name in parentheses,
+// may hold spaces and parentheses itself, so fields are counted from the
+// last ')'.
+func parseStatCPU(stat []byte) (time.Duration, error) {
+	i := bytes.LastIndexByte(stat, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("bench: malformed stat line %q", stat)
+	}
+	f := bytes.Fields(stat[i+1:]) // f[0] is the 3rd field, the state
+	if len(f) < 13 {
+		return 0, fmt.Errorf("bench: malformed stat line %q", stat)
+	}
+	var ticks int64
+	for _, v := range f[11:13] {
+		n, err := strconv.ParseInt(string(v), 10, 64)
+		if err != nil || n < 0 {
+			return 0, fmt.Errorf("bench: malformed stat line %q", stat)
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * time.Second / userHZ, nil
+}
+
+// procSampler samples a process's RSS on a ticker until stopped, and the
+// CPU time it and this process (the bench) used in between.
+type procSampler struct {
 	pid  int
 	done chan struct{}
 	wg   sync.WaitGroup
 	mu   sync.Mutex
 	rss  RSS
+	// At the first sample: when, and the CPU times so far (-1 if unread).
+	t0              time.Time
+	server0, bench0 time.Duration
 }
 
-// startRSS checks at once that the process's RSS can be read, then
+// startSampler checks at once that the process's RSS can be read, then
 // samples it after a delay (the warmup: the figures describe the measured
 // load, not its setup) and every interval from then on.
-func startRSS(pid int, every, after time.Duration) (*rssSampler, error) {
+func startSampler(pid int, every, after time.Duration) (*procSampler, error) {
 	if _, err := ReadRSS(pid); err != nil {
 		return nil, err
 	}
-	s := &rssSampler{pid: pid, done: make(chan struct{}), rss: RSS{PID: pid}}
+	s := &procSampler{pid: pid, done: make(chan struct{}), rss: RSS{PID: pid}}
 	s.wg.Go(func() {
 		wait := time.NewTimer(after)
 		defer wait.Stop()
@@ -82,7 +124,7 @@ func startRSS(pid int, every, after time.Duration) (*rssSampler, error) {
 	return s, nil
 }
 
-func (s *rssSampler) sample() {
+func (s *procSampler) sample() {
 	v, err := ReadRSS(s.pid)
 	if err != nil {
 		return // the process went away: keep what was seen
@@ -91,18 +133,36 @@ func (s *rssSampler) sample() {
 	defer s.mu.Unlock()
 	if s.rss.Samples == 0 {
 		s.rss.Start = v
+		s.t0 = time.Now()
+		s.server0, s.bench0 = cpuOr(s.pid), cpuOr(os.Getpid())
 	}
 	s.rss.End = v
 	s.rss.Max = max(s.rss.Max, v)
 	s.rss.Samples++
 }
 
-// stop takes a last sample and returns the figures.
-func (s *rssSampler) stop() RSS {
+// cpuOr is ReadCPU(pid), or -1 if it cannot be read.
+func cpuOr(pid int) time.Duration {
+	d, err := ReadCPU(pid)
+	if err != nil {
+		return -1
+	}
+	return d
+}
+
+// stop takes a last sample and returns the figures: the RSS, and the CPU
+// times from the first sample to now (nil if they could not be read, or
+// the first sample was the last).
+func (s *procSampler) stop() (RSS, *CPU) {
 	close(s.done)
 	s.wg.Wait()
+	first := s.rss.Samples == 0
 	s.sample()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.rss
+	server, bench := cpuOr(s.pid), cpuOr(os.Getpid())
+	if first || s.server0 < 0 || s.bench0 < 0 || server < 0 || bench < 0 {
+		return s.rss, nil
+	}
+	return s.rss, &CPU{Server: server - s.server0, Bench: bench - s.bench0, Over: time.Since(s.t0)}
 }

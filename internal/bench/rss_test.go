@@ -27,32 +27,75 @@ func TestParseVmRSS(t *testing.T) {
 	}
 }
 
+func TestParseStatCPU(t *testing.T) {
+	// pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime ...
+	const tail = " 1 1 1 0 -1 4194560 1200 0 0 0 250 50 0 0 20 0 7 0 100 0 0"
+	for _, tc := range []struct {
+		name, stat string
+		want       time.Duration
+		ok         bool
+	}{
+		{"plain", "4242 (storekey) S" + tail, 3 * time.Second, true},
+		{"comm with spaces and parentheses", "4242 (sk (2) x) ) R" + tail, 3 * time.Second, true},
+		{"no comm", "4242 storekey S" + tail, 0, false},
+		{"short", "4242 (storekey) S 1 1 0", 0, false},
+		{"bad number", "4242 (storekey) S 1 1 1 0 -1 4194560 1200 0 0 0 x 50 0", 0, false},
+		{"negative", "4242 (storekey) S 1 1 1 0 -1 4194560 1200 0 0 0 -250 50 0", 0, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := parseStatCPU([]byte(tc.stat))
+			if (err == nil) != tc.ok || got != tc.want {
+				t.Fatalf("parseStatCPU = %v, %v; want %v, ok=%v", got, err, tc.want, tc.ok)
+			}
+		})
+	}
+}
+
+// burn keeps a core busy for d.
+func burn(d time.Duration) {
+	x := 0
+	for end := time.Now().Add(d); time.Now().Before(end); {
+		for i := range 10000 {
+			x += i
+		}
+	}
+	runtime.KeepAlive(x)
+}
+
 func TestRSSSamplerOnThisProcess(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("/proc/PID/status is Linux only")
 	}
-	s, err := startRSS(os.Getpid(), 10*time.Millisecond, 0)
+	s, err := startSampler(os.Getpid(), 10*time.Millisecond, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(50 * time.Millisecond)
-	r := s.stop()
+	burn(60 * time.Millisecond)
+	r, cpu := s.stop()
 	if r.Start <= 0 || r.Max < r.Start || r.Max < r.End || r.Samples < 3 {
 		t.Fatalf("RSS = %+v", r)
 	}
+	// This process is both the server and the bench here. /proc counts in
+	// hundredths of a second, so 60 ms of work shows as at least 10 ms.
+	if cpu == nil || cpu.Over < 50*time.Millisecond || cpu.Server < 10*time.Millisecond || cpu.Bench < 10*time.Millisecond {
+		t.Fatalf("CPU = %+v, want the 60 ms of work", cpu)
+	}
 	// Stopped before its delay ran out, it has only the last sample.
-	s, err = startRSS(os.Getpid(), 10*time.Millisecond, time.Hour)
+	s, err = startSampler(os.Getpid(), 10*time.Millisecond, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(30 * time.Millisecond)
-	if r := s.stop(); r.Samples != 1 || r.Start <= 0 || r.Start != r.Max || r.Start != r.End {
-		t.Fatalf("RSS stopped within its delay = %+v, want the one last sample", r)
+	if r, cpu := s.stop(); r.Samples != 1 || r.Start <= 0 || r.Start != r.Max || r.Start != r.End || cpu != nil {
+		t.Fatalf("sampler stopped within its delay = %+v, %+v; want the one last sample and no CPU", r, cpu)
 	}
-	if _, err := startRSS(-1, time.Second, 0); err == nil {
-		t.Fatal("startRSS(-1) succeeded")
+	if _, err := startSampler(-1, time.Second, 0); err == nil {
+		t.Fatal("startSampler(-1) succeeded")
 	}
 	if _, err := ReadRSS(-1); err == nil {
 		t.Fatal("ReadRSS(-1) succeeded")
+	}
+	if _, err := ReadCPU(-1); err == nil {
+		t.Fatal("ReadCPU(-1) succeeded")
 	}
 }

@@ -137,6 +137,20 @@ type RSS struct {
 	Samples         int
 }
 
+// CPU is the CPU time (user and system) the server and the bench used over
+// a run's measured window (Over: from the end of the warmup to the end).
+type CPU struct {
+	Server, Bench, Over time.Duration
+}
+
+// Share returns d as a percentage of one core over the window.
+func (c *CPU) Share(d time.Duration) float64 {
+	if c.Over <= 0 {
+		return 0
+	}
+	return 100 * float64(d) / float64(c.Over)
+}
+
 // Result is what one scenario measured.
 type Result struct {
 	Scenario    string
@@ -148,6 +162,7 @@ type Result struct {
 	Errors      []ErrorCount  // by count, largest first
 	Steps       []StepResult  // the whole op first, then its steps
 	RSS         *RSS          // nil unless a PID was given
+	CPU         *CPU          // nil unless a PID was given and /proc could be read
 	Interrupted bool          // the context ended before the window did
 }
 
@@ -193,10 +208,10 @@ func Run(ctx context.Context, p Plan, newOp func(worker int) Op) (*Result, error
 	if p.Duration <= 0 {
 		return nil, errors.New("bench: duration must be positive")
 	}
-	var sampler *rssSampler
+	var sampler *procSampler
 	if p.PID != 0 {
 		var err error
-		if sampler, err = startRSS(p.PID, time.Second, p.Warmup); err != nil {
+		if sampler, err = startSampler(p.PID, time.Second, p.Warmup); err != nil {
 			return nil, err
 		}
 	}
@@ -287,8 +302,8 @@ func Run(ctx context.Context, p Plan, newOp func(worker int) Op) (*Result, error
 		return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Key, b.Key))
 	})
 	if sampler != nil {
-		rss := sampler.stop()
-		res.RSS = &rss
+		rss, cpu := sampler.stop()
+		res.RSS, res.CPU = &rss, cpu
 	}
 	return res, nil
 }
