@@ -17,11 +17,8 @@ import (
 // commit fails them all; none waits for a batch to fill: a lone write
 // commits at once.
 type committer struct {
-	db   *DB
-	jobs chan *job
-	quit chan struct{}
-	stop sync.Once
-	wg   sync.WaitGroup
+	db *DB
+	gatherer[*job]
 }
 
 type job struct {
@@ -40,9 +37,8 @@ const maxBatch = 128
 var errClosed = errors.New("store: database is closed")
 
 func newCommitter(db *DB) *committer {
-	c := &committer{db: db, jobs: make(chan *job), quit: make(chan struct{})}
-	c.wg.Add(1)
-	go c.run()
+	c := &committer{db: db}
+	c.start(1, maxBatch, c.commit)
 	return c
 }
 
@@ -51,52 +47,71 @@ func newCommitter(db *DB) *committer {
 // single says that fn runs one statement.
 func (c *committer) do(ctx context.Context, fn func(h handle) error, single bool) error {
 	j := &job{ctx: ctx, fn: fn, single: single, done: make(chan error, 1)}
-	select {
-	case c.jobs <- j:
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-c.quit:
-		return errClosed
+	if err := c.submit(ctx, j); err != nil {
+		return err
 	}
 	// Once taken, the job runs to its end whatever ctx does: the caller
 	// must learn whether it was committed.
 	return <-j.done
 }
 
-func (c *committer) close() {
-	c.stop.Do(func() { close(c.quit) })
-	c.wg.Wait()
+// gatherer hands the jobs submitted to it to runners that commit them in
+// batches: every job waiting at the moment, up to a limit. None waits for
+// a batch to fill: a lone job is committed at once. SQLite's group commit
+// (committer) and PostgreSQL's step batcher (stepBatcher) are gatherers.
+type gatherer[J any] struct {
+	jobs chan J
+	quit chan struct{}
+	stop sync.Once
+	wg   sync.WaitGroup
 }
 
-func (c *committer) run() {
-	defer c.wg.Done()
-	gather(c.jobs, c.quit, maxBatch, c.commit)
-}
-
-// gather runs commit on every job waiting at the moment, at most limit at a
-// time, taking them from jobs until quit is closed. It never waits for a
-// batch to fill: a lone job is committed at once. The slice commit receives
-// is reused for the next batch.
-func gather[J any](jobs <-chan J, quit <-chan struct{}, limit int, commit func([]J)) {
-	batch := make([]J, 0, limit)
-	for {
-		select {
-		case j := <-jobs:
-			batch = append(batch[:0], j)
-		case <-quit:
-			return
-		}
-	fill:
-		for len(batch) < limit {
-			select {
-			case j := <-jobs:
-				batch = append(batch, j)
-			default:
-				break fill
+// start starts runners goroutines, each calling commit with batches of at
+// most limit jobs. The slice commit receives is reused for the next batch.
+func (g *gatherer[J]) start(runners, limit int, commit func([]J)) {
+	g.jobs, g.quit = make(chan J), make(chan struct{})
+	for range runners {
+		g.wg.Go(func() {
+			batch := make([]J, 0, limit)
+			for {
+				select {
+				case j := <-g.jobs:
+					batch = append(batch[:0], j)
+				case <-g.quit:
+					return
+				}
+			fill:
+				for len(batch) < limit {
+					select {
+					case j := <-g.jobs:
+						batch = append(batch, j)
+					default:
+						break fill
+					}
+				}
+				commit(batch)
 			}
-		}
-		commit(batch)
+		})
 	}
+}
+
+// submit hands j to a runner, unless ctx ends or the gatherer closes first.
+func (g *gatherer[J]) submit(ctx context.Context, j J) error {
+	select {
+	case g.jobs <- j:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-g.quit:
+		return errClosed
+	}
+}
+
+// close stops the runners once their batches are committed. Jobs submitted
+// afterwards fail with errClosed.
+func (g *gatherer[J]) close() {
+	g.stop.Do(func() { close(g.quit) })
+	g.wg.Wait()
 }
 
 func (c *committer) commit(batch []*job) {

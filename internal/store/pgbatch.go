@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"sync"
 	"time"
 )
 
@@ -20,11 +19,8 @@ import (
 // a missing parent by matching nothing), the batch is rolled back and each
 // write runs again alone, so that each fails or succeeds on its own.
 type stepBatcher struct {
-	db   *DB
-	jobs chan *stepJob
-	quit chan struct{}
-	stop sync.Once
-	wg   sync.WaitGroup
+	db *DB
+	gatherer[*stepJob]
 }
 
 type stepJob struct {
@@ -43,11 +39,8 @@ const batchRunners = 3
 const maxStepBatch = 64
 
 func newStepBatcher(db *DB) *stepBatcher {
-	b := &stepBatcher{db: db, jobs: make(chan *stepJob), quit: make(chan struct{})}
-	for range batchRunners {
-		b.wg.Add(1)
-		go b.run()
-	}
+	b := &stepBatcher{db: db}
+	b.start(batchRunners, maxStepBatch, b.commit)
 	return b
 }
 
@@ -55,24 +48,10 @@ func newStepBatcher(db *DB) *stepBatcher {
 // failed). s.n holds its row count afterwards.
 func (b *stepBatcher) do(ctx context.Context, s *step) error {
 	j := &stepJob{ctx: ctx, s: s, done: make(chan error, 1)}
-	select {
-	case b.jobs <- j:
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-b.quit:
-		return errClosed
+	if err := b.submit(ctx, j); err != nil {
+		return err
 	}
 	return <-j.done
-}
-
-func (b *stepBatcher) close() {
-	b.stop.Do(func() { close(b.quit) })
-	b.wg.Wait()
-}
-
-func (b *stepBatcher) run() {
-	defer b.wg.Done()
-	gather(b.jobs, b.quit, maxStepBatch, b.commit)
 }
 
 // batchTimeout bounds a batch, retries included, as the server's write
