@@ -67,31 +67,34 @@ type gatherer[J any] struct {
 }
 
 // start starts runners goroutines, each calling commit with batches of at
-// most limit jobs. The slice commit receives is reused for the next batch.
+// most limit jobs.
 func (g *gatherer[J]) start(runners, limit int, commit func([]J)) {
 	g.jobs, g.quit = make(chan J), make(chan struct{})
 	for range runners {
-		g.wg.Go(func() {
-			batch := make([]J, 0, limit)
-			for {
-				select {
-				case j := <-g.jobs:
-					batch = append(batch[:0], j)
-				case <-g.quit:
-					return
-				}
-			fill:
-				for len(batch) < limit {
-					select {
-					case j := <-g.jobs:
-						batch = append(batch, j)
-					default:
-						break fill
-					}
-				}
-				commit(batch)
+		g.wg.Go(func() { g.run(limit, commit) })
+	}
+}
+
+// run is one runner. The slice commit receives is reused for the next batch.
+func (g *gatherer[J]) run(limit int, commit func([]J)) {
+	batch := make([]J, 0, limit)
+	for {
+		select {
+		case j := <-g.jobs:
+			batch = append(batch[:0], j)
+		case <-g.quit:
+			return
+		}
+	fill:
+		for len(batch) < limit {
+			select {
+			case j := <-g.jobs:
+				batch = append(batch, j)
+			default:
+				break fill
 			}
-		})
+		}
+		commit(batch)
 	}
 }
 
