@@ -58,7 +58,7 @@ func (l *lockedBuffer) String() string {
 
 // env is a whole Storekey on a real database behind a real listener.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	db     *store.DB
 	svc    *oauth.Service
 	srv    *httptest.Server
@@ -74,7 +74,7 @@ func forEachBackend(t *testing.T, fn func(t *testing.T, b dbtest.Backend)) {
 	}
 }
 
-func newEnv(t *testing.T, b dbtest.Backend, mod func(*oauth.Config)) *env {
+func newEnv(t testing.TB, b dbtest.Backend, mod func(*oauth.Config)) *env {
 	t.Helper()
 	ctx := context.Background()
 	db := b.Open(t)
@@ -99,17 +99,7 @@ func newEnv(t *testing.T, b dbtest.Backend, mod func(*oauth.Config)) *env {
 		t.Fatal(err)
 	}
 	e.svc = svc
-	// Every dialect is enabled: standard apps must not notice.
-	profiles := profile.All()
-	svc.SetDialects(profile.Dialects(profiles))
-	pages := web.New(svc, db, web.Options{Profiles: profiles, Logger: logger})
-	srv.Config.Handler = server.New(svc, db, server.Options{
-		Logger:    logger,
-		AccessLog: true,
-		Web:       pages,
-		API:       api.New(db, server.NewValidator(svc), api.Options{TokenHeaders: []string{"X-Access-Token"}, Logger: logger}),
-		Profiles:  profiles,
-	})
+	srv.Config.Handler = newHandler(svc, db, logger, true)
 	srv.Start()
 	t.Cleanup(srv.Close)
 	e.srv = srv
@@ -126,6 +116,21 @@ func newEnv(t *testing.T, b dbtest.Backend, mod func(*oauth.Config)) *env {
 	must(t, db.CreateProduct(ctx, &oauth.Product{ID: "prd_1", StoreID: e.store.ID, Name: "Mug", SKU: "MUG", PriceCents: 1200, Currency: "EUR", CreatedAt: now}))
 	e.app, e.secret = e.newApp(false, "read_products", "read_orders", "write_orders")
 	return e
+}
+
+// newHandler is the whole server, every dialect enabled (standard apps must
+// not notice), with the pages and the sample API.
+func newHandler(svc *oauth.Service, db *store.DB, logger *slog.Logger, accessLog bool) http.Handler {
+	profiles := profile.All()
+	svc.SetDialects(profile.Dialects(profiles))
+	pages := web.New(svc, db, web.Options{Profiles: profiles, Logger: logger})
+	return server.New(svc, db, server.Options{
+		Logger:    logger,
+		AccessLog: accessLog,
+		Web:       pages,
+		API:       api.New(db, server.NewValidator(svc), api.Options{TokenHeaders: []string{"X-Access-Token"}, Logger: logger}),
+		Profiles:  profiles,
+	})
 }
 
 func (e *env) newApp(public bool, scopes ...string) (*oauth.App, string) {
