@@ -1,6 +1,9 @@
 package server
 
 import (
+	"strconv"
+	"sync"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -13,6 +16,35 @@ type metrics struct {
 	tokensIssued  *prometheus.CounterVec
 	tokensRevoked prometheus.Counter
 	oauthErrors   *prometheus.CounterVec
+
+	routes sync.Map // routeKey → *routeSeries
+}
+
+// routeKey and routeSeries keep each route's series once looked up: the
+// vectors' own lookup hashes the labels and takes a lock on every request.
+// There are as many keys as routes times the statuses they answer.
+type routeKey struct {
+	pattern string
+	status  int
+}
+
+type routeSeries struct {
+	requests prometheus.Counter
+	latency  prometheus.Observer
+}
+
+// route returns the request counter and the latency histogram of a route
+// and status.
+func (m *metrics) route(pattern string, status int) *routeSeries {
+	k := routeKey{pattern, status}
+	if s, ok := m.routes.Load(k); ok {
+		return s.(*routeSeries)
+	}
+	s, _ := m.routes.LoadOrStore(k, &routeSeries{
+		requests: m.requests.WithLabelValues(pattern, strconv.Itoa(status)),
+		latency:  m.latency.WithLabelValues(pattern),
+	})
+	return s.(*routeSeries)
 }
 
 func newMetrics() *metrics {
