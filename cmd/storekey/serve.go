@@ -190,7 +190,7 @@ func (in *instance) handler(mounts map[string]http.Handler, links []web.Link) ht
 	for _, p := range in.profiles {
 		headers = append(headers, p.TokenHeaders...)
 	}
-	sample := api.New(in.db, server.NewValidator(in.svc), api.Options{Logger: in.log, TokenHeaders: headers})
+	sample := api.Routes(in.db, server.NewValidator(in.svc), api.Options{Logger: in.log, TokenHeaders: headers})
 	return server.New(in.svc, in.db, server.Options{
 		Logger:    in.log,
 		AccessLog: cfg.AccessLog,

@@ -59,6 +59,23 @@ type route struct {
 // (GET /api/v1/products and so on). Tokens are checked by v; the records are
 // read from and written to data, always those of the token's store.
 func New(data oauth.SampleData, v resource.Validator, opts Options) http.Handler {
+	mux := http.NewServeMux()
+	routes := Routes(data, v, opts)
+	for pattern, h := range routes {
+		mux.Handle(pattern, h)
+	}
+	mux.Handle("/", routes[Fallback])
+	return mux
+}
+
+// Fallback is the pattern of the answer to every /api/ path no route
+// matches: a JSON 404, or a 405 with Allow for a known path.
+const Fallback = "/api/"
+
+// Routes returns the API's handlers by ServeMux pattern, for a server that
+// routes them in its own mux (one lookup per request, and its metrics by
+// route): "GET /api/v1/products" and the others, and Fallback.
+func Routes(data oauth.SampleData, v resource.Validator, opts Options) map[string]http.Handler {
 	a := &api{data: data, log: opts.Logger, now: opts.Now}
 	if a.log == nil {
 		a.log = slog.Default()
@@ -85,7 +102,7 @@ func New(data oauth.SampleData, v resource.Validator, opts Options) http.Handler
 		{"GET", "/api/v1/store", "", true, a.store},
 		{"GET", "/api/v1/me", "", false, a.me},
 	}
-	mux := http.NewServeMux()
+	handlers := make(map[string]http.Handler, len(routes)+1)
 	allowed := map[string][]string{} // path → methods, for 405
 	for _, rt := range routes {
 		var h http.Handler = rt.handle
@@ -95,7 +112,7 @@ func New(data oauth.SampleData, v resource.Validator, opts Options) http.Handler
 		if rt.scope != "" {
 			h = resource.RequireScope(rt.scope)(h)
 		}
-		mux.Handle(rt.method+" "+rt.path, authenticate(h))
+		handlers[rt.method+" "+rt.path] = authenticate(h)
 		allowed[rt.path] = append(allowed[rt.path], rt.method)
 		if rt.method == http.MethodGet {
 			allowed[rt.path] = append(allowed[rt.path], http.MethodHead)
@@ -108,7 +125,7 @@ func New(data oauth.SampleData, v resource.Validator, opts Options) http.Handler
 	}
 	// Whatever no route matched gets a JSON answer, not the mux's text one,
 	// wherever the handler is mounted.
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+	handlers[Fallback] = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if methods, ok := allow[r.URL.Path]; ok {
 			w.Header().Set("Allow", methods)
 			writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" is not allowed here")
@@ -116,7 +133,7 @@ func New(data oauth.SampleData, v resource.Validator, opts Options) http.Handler
 		}
 		writeError(w, http.StatusNotFound, "not_found", "there is no such endpoint")
 	})
-	return mux
+	return handlers
 }
 
 // envelope is the body of every successful answer.

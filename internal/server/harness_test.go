@@ -128,7 +128,7 @@ func newHandler(svc *oauth.Service, db *store.DB, logger *slog.Logger, accessLog
 		Logger:    logger,
 		AccessLog: accessLog,
 		Web:       pages,
-		API:       api.New(db, server.NewValidator(svc), api.Options{TokenHeaders: []string{"X-Access-Token"}, Logger: logger}),
+		API:       api.Routes(db, server.NewValidator(svc), api.Options{TokenHeaders: []string{"X-Access-Token"}, Logger: logger}),
 		Profiles:  profiles,
 	})
 }

@@ -61,6 +61,8 @@ func TestHealthAndMetrics(t *testing.T) {
 	}
 	e.post("/oauth/token", url.Values{"grant_type": {"client_credentials"}}, e.app.ID, e.secret)
 	e.post("/oauth/token", url.Values{"grant_type": {"client_credentials"}}, e.app.ID, "sks_wrong")
+	e.api(http.MethodGet, "/api/v1/products", "", "")
+	e.api(http.MethodGet, "/api/v1/nothing", "", "")
 	res, err := http.Get(e.srv.URL + "/metrics")
 	must(t, err)
 	body, _ := io.ReadAll(res.Body)
@@ -72,6 +74,9 @@ func TestHealthAndMetrics(t *testing.T) {
 		`storekey_tokens_issued_total{grant_type="client_credentials"} 1`,
 		`storekey_oauth_errors_total{endpoint="POST /oauth/token",error="invalid_client"} 1`,
 		`storekey_tokens_revoked_total 0`,
+		// The sample API's routes are counted one by one.
+		`storekey_http_requests_total{code="401",endpoint="GET /api/v1/products"} 1`,
+		`storekey_http_requests_total{code="404",endpoint="/api/"} 1`,
 	} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("/metrics lacks %s", want)

@@ -39,8 +39,8 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.Handle("GET /metrics", s.metricsHandler())
-	if s.opts.API != nil {
-		mux.Handle("/api/", s.opts.API)
+	for pattern, h := range s.opts.API {
+		mux.Handle(pattern, h)
 	}
 	for pattern, h := range s.opts.Mounts {
 		mux.Handle(pattern, h)

@@ -23,8 +23,9 @@ type Options struct {
 	RateBurst int
 	// Web serves the people-facing pages (/, /oauth/authorize, /login, ...).
 	Web http.Handler
-	// API serves the sample commerce API under /api/.
-	API http.Handler
+	// API is the sample commerce API's handlers by ServeMux pattern
+	// (api.Routes), routed in the server's own mux.
+	API map[string]http.Handler
 	// Mounts are further handlers by ServeMux pattern (the demo's example
 	// app, a dialect's extra paths).
 	Mounts map[string]http.Handler
