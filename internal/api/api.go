@@ -136,9 +136,11 @@ func Routes(data oauth.SampleData, v resource.Validator, opts Options) map[strin
 	return handlers
 }
 
-// envelope is the body of every successful answer.
-type envelope struct {
-	Data any `json:"data"`
+// envelope is the body of every successful answer. It is generic so that
+// the encoder knows the data's type ahead, rather than looking it up behind
+// an interface on every answer.
+type envelope[T any] struct {
+	Data T `json:"data"`
 }
 
 // errorBody is the body of every error answer, in the shape of RFC 6749 §5.2.
@@ -150,19 +152,27 @@ type errorBody struct {
 	Scope       string `json:"scope,omitempty"`
 }
 
-func writeData(w http.ResponseWriter, status int, v any) {
-	writeJSON(w, status, envelope{Data: v})
+func writeData[T any](w http.ResponseWriter, status int, v T) {
+	writeJSON(w, status, envelope[T]{Data: v})
 }
 
 func writeError(w http.ResponseWriter, status int, code, description string) {
 	writeJSON(w, status, errorBody{Error: code, Description: description})
 }
 
+// The headers of every answer, set as shared values: net/http only reads
+// them, and Header.Set would allocate each anew.
+var (
+	jsonType = []string{"application/json"}
+	noStore  = []string{"no-store"} // answers depend on the token
+	noSniff  = []string{"nosniff"}
+)
+
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "no-store") // answers depend on the token
-	h.Set("X-Content-Type-Options", "nosniff")
+	h["Content-Type"] = jsonType
+	h["Cache-Control"] = noStore
+	h["X-Content-Type-Options"] = noSniff
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v) // the client may have gone; nothing to do
 }

@@ -536,7 +536,7 @@ func TestCreateRefused(t *testing.T) {
 
 func TestTokenEndpoints(t *testing.T) {
 	h, _ := newAPI(t, dbtest.OpenSQLite(t))
-	expires := t0.Add(24 * time.Hour)
+	expires := t0.Add(24 * time.Hour).UTC().Format(time.RFC3339Nano)
 	tests := []struct {
 		path, token string
 		want        tokenView
@@ -545,7 +545,7 @@ func TestTokenEndpoints(t *testing.T) {
 			path: "/api/v1/store", token: "tok_loc",
 			want: tokenView{
 				StoreID: storeA, AppID: "app_3", UserID: "usr_1", GrantID: "gr_5",
-				Scopes: []string{"read_catalog", "write_orders"}, ExpiresAt: &expires,
+				Scopes: []string{"read_catalog", "write_orders"}, ExpiresAt: expires,
 				LocationID: "loc_1", CatalogID: "cat_1", CustomerListID: "cl_1",
 			},
 		},

@@ -11,15 +11,15 @@ import (
 // tokenView is the body of GET /api/v1/store and GET /api/v1/me: what the token
 // is bound to and what it grants.
 type tokenView struct {
-	StoreID        string     `json:"store_id,omitempty"`
-	AppID          string     `json:"app_id"`
-	UserID         string     `json:"user_id,omitempty"`
-	GrantID        string     `json:"grant_id,omitempty"`
-	Scopes         []string   `json:"scopes"`
-	ExpiresAt      *time.Time `json:"expires_at,omitempty"`
-	LocationID     string     `json:"location_id,omitempty"`
-	CatalogID      string     `json:"catalog_id,omitempty"`
-	CustomerListID string     `json:"customer_list_id,omitempty"`
+	StoreID        string   `json:"store_id,omitempty"`
+	AppID          string   `json:"app_id"`
+	UserID         string   `json:"user_id,omitempty"`
+	GrantID        string   `json:"grant_id,omitempty"`
+	Scopes         []string `json:"scopes"`
+	ExpiresAt      string   `json:"expires_at,omitempty"` // RFC 3339, UTC
+	LocationID     string   `json:"location_id,omitempty"`
+	CatalogID      string   `json:"catalog_id,omitempty"`
+	CustomerListID string   `json:"customer_list_id,omitempty"`
 }
 
 func viewOf(p *resource.Principal) tokenView {
@@ -28,17 +28,19 @@ func viewOf(p *resource.Principal) tokenView {
 		AppID:          p.AppID,
 		UserID:         p.UserID,
 		GrantID:        p.GrantID,
-		Scopes:         slices.Sorted(slices.Values(p.Scopes)),
+		Scopes:         p.Scopes,
 		LocationID:     p.LocationID,
 		CatalogID:      p.CatalogID,
 		CustomerListID: p.CustomerListID,
+	}
+	if !slices.IsSorted(g.Scopes) {
+		g.Scopes = slices.Sorted(slices.Values(g.Scopes))
 	}
 	if g.Scopes == nil {
 		g.Scopes = []string{}
 	}
 	if !p.ExpiresAt.IsZero() {
-		t := p.ExpiresAt.UTC()
-		g.ExpiresAt = &t
+		g.ExpiresAt = p.ExpiresAt.UTC().Format(time.RFC3339Nano)
 	}
 	return g
 }
