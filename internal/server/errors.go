@@ -51,11 +51,19 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	writeJSON(w, status(e.Code), body)
 }
 
+// The headers of every JSON answer (RFC 6749 §5.1), set as shared values:
+// net/http only reads them, and Header.Set would allocate each anew.
+var (
+	jsonType = []string{"application/json;charset=UTF-8"}
+	noStore  = []string{"no-store"}
+	noCache  = []string{"no-cache"}
+)
+
 func writeJSON(w http.ResponseWriter, code int, v any) {
 	h := w.Header()
-	h.Set("Content-Type", "application/json;charset=UTF-8")
-	h.Set("Cache-Control", "no-store")
-	h.Set("Pragma", "no-cache")
+	h["Content-Type"] = jsonType
+	h["Cache-Control"] = noStore
+	h["Pragma"] = noCache
 	w.WriteHeader(code)
 	_ = json.NewEncoder(w).Encode(v)
 }

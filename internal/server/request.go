@@ -3,6 +3,7 @@ package server
 import (
 	"encoding/json"
 	"errors"
+	"io"
 	"mime"
 	"net/http"
 	"net/url"
@@ -28,24 +29,38 @@ func readForm(w http.ResponseWriter, r *http.Request) (form, error) {
 	if r.URL.RawQuery != "" {
 		return form{}, oauth.Errorf(oauth.ErrInvalidRequest, "parameters must be sent in the request body, not the query string")
 	}
-	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || mt != "application/x-www-form-urlencoded" {
+	if !isForm(r.Header.Get("Content-Type")) {
 		return form{}, oauth.Errorf(oauth.ErrInvalidRequest, "the request body must be application/x-www-form-urlencoded")
 	}
+	// The body is parsed here rather than by Request.ParseForm, which
+	// would also parse the (empty) query and copy both into Request.Form.
 	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
-	if err := r.ParseForm(); err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return form{}, oauth.Errorf(oauth.ErrInvalidRequest, "the request body is larger than %d bytes", maxBody)
-		}
+	body, err := io.ReadAll(r.Body)
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return form{}, oauth.Errorf(oauth.ErrInvalidRequest, "the request body is larger than %d bytes", maxBody)
+	}
+	values, perr := url.ParseQuery(string(body))
+	if err != nil || perr != nil {
 		return form{}, oauth.Errorf(oauth.ErrInvalidRequest, "the request body is not valid form encoding")
 	}
-	for k, v := range r.PostForm {
+	for k, v := range values {
 		if len(v) > 1 {
 			return form{}, oauth.Errorf(oauth.ErrInvalidRequest, "the %s parameter must not be repeated", truncate(k, 64))
 		}
 	}
-	return form{values: r.PostForm}, nil
+	return form{values: values}, nil
+}
+
+// isForm reports whether a Content-Type names form encoding. The usual
+// header, the bare media type, is recognised without parsing.
+func isForm(contentType string) bool {
+	const formType = "application/x-www-form-urlencoded"
+	if strings.EqualFold(contentType, formType) {
+		return true
+	}
+	mt, _, err := mime.ParseMediaType(contentType)
+	return err == nil && mt == formType
 }
 
 // readJSONForm reads a JSON object of string fields as a form, for dialects
