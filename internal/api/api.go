@@ -191,7 +191,10 @@ func (a *api) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, oauth.ErrNotFound):
 		writeError(w, http.StatusBadRequest, string(oauth.ErrInvalidRequest), "the request refers to a record that does not exist")
 	default:
-		id := oauth.RandomID("req_")
+		id := w.Header().Get("X-Request-Id") // the server's middleware sets it
+		if id == "" {
+			id = oauth.RandomID("req_")
+		}
 		a.log.ErrorContext(r.Context(), "sample API request failed",
 			"request_id", id, "method", r.Method, "path", r.URL.Path, "err", err)
 		writeError(w, http.StatusInternalServerError, string(oauth.ErrServerError),

@@ -636,4 +636,17 @@ func TestDataFailures(t *testing.T) {
 			}
 		})
 	}
+	t.Run("the server's request id", func(t *testing.T) {
+		// Behind Storekey's server, the id named is the X-Request-Id its
+		// middleware set on the answer.
+		h, logs := newAPI(t, failingData{secret})
+		w := serve(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("X-Request-Id", "9c68df6dbab44e8a")
+			h.ServeHTTP(w, r)
+		}), request{path: "/api/v1/orders", token: "tok_read_a"})
+		if got := decodeBody[errorBody](t, w); !strings.Contains(got.Description, "(request id 9c68df6dbab44e8a)") ||
+			!strings.Contains(logs.String(), "request_id=9c68df6dbab44e8a") {
+			t.Errorf("answer %q, log %q: want the server's request id", got.Description, logs)
+		}
+	})
 }

@@ -37,7 +37,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	e := oauth.AsError(err)
 	body := errorBody{Error: e.Code, Description: e.Description}
 	if e.Code == oauth.ErrServerError || e.Code == oauth.ErrTemporarilyUnavailable {
-		body.RequestID = requestID(r.Context())
+		body.RequestID = w.Header().Get(requestIDHeader)
 		s.log.ErrorContext(r.Context(), "request failed", "path", r.URL.Path, "request_id", body.RequestID, "err", e.Err)
 	}
 	s.metrics.oauthErrors.WithLabelValues(r.Pattern, string(e.Code)).Inc()

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
@@ -11,14 +10,11 @@ import (
 	"time"
 )
 
-type ctxKey int
-
-const requestIDKey ctxKey = iota
-
-func requestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey).(string)
-	return id
-}
+// requestIDHeader carries each request's id in the answer. It is set before
+// any handler runs, so handlers that name the id in an error (the token
+// endpoint's server_error, the pages' error page, the sample API's) read it
+// from their answer's headers.
+const requestIDHeader = "X-Request-Id"
 
 // newRequestID returns 64 random bits in hex. A request id correlates a
 // log line with an answer; it guards nothing, so it comes from math/rand's
@@ -58,8 +54,7 @@ func (s *Server) instrument(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := newRequestID()
-		w.Header().Set("X-Request-Id", id)
-		r = r.WithContext(context.WithValue(r.Context(), requestIDKey, id))
+		w.Header()[requestIDHeader] = []string{id}
 		rec := &recorder{ResponseWriter: w}
 		defer func() {
 			if p := recover(); p != nil {
