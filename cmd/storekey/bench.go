@@ -38,6 +38,7 @@ type benchOptions struct {
 	apiPath     string
 	allowRemote bool
 	keep        bool
+	baseline    bool
 }
 
 func benchCmd(e *env) *cobra.Command {
@@ -62,6 +63,11 @@ Scenarios ("all" runs them in this order):
                       bearer tokens; --api-path /api/v1/products adds a products read
   flow                authorization code flows with PKCE as a signed-in merchant whose
                       consent is remembered: GET /oauth/authorize, then the code exchange
+
+--baseline then runs the api scenario's load against a bare net/http handler
+(storekey bench-baseline: Storekey's server settings, a fixed answer) in a
+process of its own: the reference for this machine at this time, since shared
+machines change speed from hour to hour.
 
 Lift the server's token rate limit first, or the token scenarios measure it:
   STOREKEY_RATE_LIMIT_TOKEN_PER_SECOND=0 STOREKEY_ACCESS_LOG=false storekey serve`,
@@ -91,6 +97,7 @@ Lift the server's token rate limit first, or the token scenarios measure it:
 	f.StringVar(&o.apiPath, "api-path", bench.DefaultAPIPath, "the sample API path the api scenario GETs (/api/v1/products adds a database read)")
 	f.BoolVar(&o.allowRemote, "allow-remote", false, "allow a --url that is not a loopback address")
 	f.BoolVar(&o.keep, "keep-fixtures", false, "keep the bench app and its tokens in the database after the run")
+	f.BoolVar(&o.baseline, "baseline", false, "after the scenarios, run the api scenario's load against a bare net/http handler in a process of its own, as a reference for this machine at this time")
 	return c
 }
 
@@ -168,8 +175,15 @@ func runBench(ctx context.Context, e *env, cfg Config, db *store.DB, o benchOpti
 	if !e.json {
 		fmt.Fprintf(e.stdout, "storekey bench: %s on %s (app %s, store %s)\n\n", target.URL, db.Dialect(), target.ClientID, target.StoreID)
 	}
+	runs := make([]func() (*bench.Result, error), 0, len(names)+1)
 	for _, name := range names {
-		res, err := d.Run(ctx, name)
+		runs = append(runs, func() (*bench.Result, error) { return d.Run(ctx, name) })
+	}
+	if o.baseline {
+		runs = append(runs, func() (*bench.Result, error) { return runBaseline(ctx, e, o) })
+	}
+	for _, run := range runs {
+		res, err := run()
 		if err != nil {
 			if ctx.Err() != nil {
 				break // interrupted during setup

@@ -7,8 +7,22 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"testing"
 )
+
+// asMainEnv, when set, makes the test binary run as storekey itself, for
+// the commands that start a storekey process of their own (bench
+// --baseline starts `storekey bench-baseline` from os.Executable).
+const asMainEnv = "STOREKEY_TEST_AS_MAIN"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(asMainEnv) != "" {
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
 
 // TestBenchAgainstServe runs `storekey bench`, every scenario for a moment,
 // against a real `storekey serve` on one SQLite file, as the performance
@@ -33,9 +47,17 @@ func TestBenchAgainstServe(t *testing.T) {
 		t.Error("the profiles must not be served on the public listener")
 	}
 
+	// The baseline's server is this test binary run as storekey (TestMain).
+	t.Setenv(asMainEnv, "1")
 	for _, path := range []string{"/api/v1/store", "/api/v1/products"} {
-		out, stderr, err := runCLI(t, noEnv, "bench", "--url", base, "--database", db, "--json",
-			"-d", "300ms", "--warmup", "0s", "--tokens", "20", "--api-tokens", "4", "--api-path", path)
+		args := []string{"bench", "--url", base, "--database", db, "--json",
+			"-d", "300ms", "--warmup", "0s", "--tokens", "20", "--api-tokens", "4", "--api-path", path}
+		want := []string{"client-credentials", "introspect", "api", "flow"}
+		if path == "/api/v1/store" {
+			args = append(args, "--baseline")
+			want = append(want, "baseline")
+		}
+		out, stderr, err := runCLI(t, noEnv, args...)
 		if err != nil {
 			t.Fatalf("bench --api-path %s: %v\n%s", path, err, stderr)
 		}
@@ -49,8 +71,12 @@ func TestBenchAgainstServe(t *testing.T) {
 		if err := json.Unmarshal([]byte(out), &report); err != nil {
 			t.Fatalf("bench --json: %v\n%s", err, out)
 		}
-		if len(report.Results) != 4 {
-			t.Fatalf("bench ran %d scenarios, want 4: %s", len(report.Results), out)
+		var got []string
+		for _, r := range report.Results {
+			got = append(got, r.Scenario)
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("bench ran %v, want %v: %s", got, want, out)
 		}
 		for _, r := range report.Results {
 			if r.Requests == 0 || r.Errors != 0 {

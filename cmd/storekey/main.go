@@ -92,6 +92,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		storeCmd(e),
 		tokenCmd(e),
 		benchCmd(e),
+		baselineCmd(e),
 		auditCmd(e),
 		pruneCmd(e),
 		&cobra.Command{

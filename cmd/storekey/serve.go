@@ -203,6 +203,20 @@ func (in *instance) handler(mounts map[string]http.Handler, links []web.Link) ht
 	})
 }
 
+// httpServer is the HTTP server of `storekey serve` (and of the bench's
+// baseline): timeouts against slow clients, and a bound on headers.
+func httpServer(h http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    32 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+}
+
 // serve runs the HTTP server until ctx ends, then shuts down gracefully.
 // setup, when not nil, adds handlers (the demo's) once the instance is open.
 func serve(ctx context.Context, e *env, cfg Config, setup func(context.Context, *instance) (map[string]http.Handler, []web.Link, error)) error {
@@ -222,15 +236,7 @@ func serve(ctx context.Context, e *env, cfg Config, setup func(context.Context, 
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{
-		Handler:           in.handler(mounts, links),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    32 << 10,
-		ErrorLog:          slog.NewLogLogger(in.log.Handler(), slog.LevelWarn),
-	}
+	srv := httpServer(in.handler(mounts, links), in.log)
 	watch, stopWatch := context.WithCancel(ctx)
 	defer stopWatch()
 	go in.svc.WatchRevocations(watch, 100*time.Millisecond)

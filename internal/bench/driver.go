@@ -113,7 +113,7 @@ func New(t Target, o Options) (*Driver, error) {
 		return nil, fmt.Errorf("bench: bad server URL %q", t.URL)
 	}
 	if o.Duration <= 0 {
-		o.Duration = 10 * time.Second
+		o.Duration = defaultDuration
 	}
 	if o.Tokens <= 0 {
 		o.Tokens = 1000
@@ -137,6 +137,9 @@ func New(t Target, o Options) (*Driver, error) {
 	}
 	return &Driver{t: t, o: o, base: u.String(), auth: BasicAuth(t.ClientID, t.ClientSecret), jar: jar, wire: wire}, nil
 }
+
+// defaultDuration is the measured time of a scenario unless Options say.
+const defaultDuration = 10 * time.Second
 
 // setupWorkers is how many requests setup keeps in flight.
 const setupWorkers = 16
