@@ -42,13 +42,7 @@ func (w *reuseWriter) reset() {
 func BenchmarkValidationHandlers(b *testing.B) {
 	e := newEnv(b, dbtest.Backends()[0], nil)
 	e.srv.Config.Handler = newHandler(e.svc, e.db, slog.New(slog.DiscardHandler), false)
-	browser := e.browser()
-	e.signIn(browser)
-	st, tok := e.exchange(e.code(browser, e.authQuery()))
-	if st != http.StatusOK {
-		b.Fatalf("exchange: %d %v", st, tok)
-	}
-	access := tok["access_token"].(string)
+	access := e.grantTokens()["access_token"].(string)
 	h := e.srv.Config.Handler
 	host := e.srv.Listener.Addr().String()
 

@@ -256,6 +256,19 @@ func (e *env) code(c *http.Client, q url.Values) string {
 	return code
 }
 
+// grantTokens signs the merchant in, authorizes the app with the default
+// query and exchanges the code: the token response of a fresh grant.
+func (e *env) grantTokens() map[string]any {
+	e.t.Helper()
+	browser := e.browser()
+	e.signIn(browser)
+	st, tok := e.exchange(e.code(browser, e.authQuery()))
+	if st != http.StatusOK {
+		e.t.Fatalf("exchange: %d %v", st, tok)
+	}
+	return tok
+}
+
 func (e *env) authQuery(extra ...string) url.Values {
 	q := url.Values{
 		"response_type": {"code"}, "client_id": {e.app.ID}, "redirect_uri": {redirectURI},
