@@ -2,10 +2,10 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -78,7 +78,10 @@ func runBaseline(ctx context.Context, e *env, o benchOptions) (*bench.Result, er
 		return nil, fmt.Errorf("baseline: %w", err)
 	}
 	cmd := exec.Command(exe, "bench-baseline") //nolint:gosec // G204: this very executable, a fixed argument
-	cmd.Stderr = e.stderr
+	// Its stderr is read once it has exited, for the error: the bench's own
+	// stderr is written meanwhile, and is no place for two writers.
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, fmt.Errorf("baseline: %w", err)
@@ -94,7 +97,6 @@ func runBaseline(ctx context.Context, e *env, o benchOptions) (*bench.Result, er
 	go func() {
 		line, _ := bufio.NewReader(out).ReadString('\n')
 		addr <- strings.TrimSpace(line)
-		_, _ = io.Copy(io.Discard, out)
 	}()
 	var a string
 	select {
@@ -104,7 +106,9 @@ func runBaseline(ctx context.Context, e *env, o benchOptions) (*bench.Result, er
 		return nil, ctx.Err()
 	}
 	if a == "" {
-		return nil, errors.New("baseline: the bench-baseline process did not say where it listens")
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		return nil, fmt.Errorf("baseline: the bench-baseline process did not say where it listens: %s", strings.TrimSpace(stderr.String()))
 	}
 	return bench.Baseline(ctx, "http://"+a, bench.Options{
 		Concurrency: o.concurrency, Warmup: o.warmup, Duration: o.duration, PID: cmd.Process.Pid, Log: e.stderr,
