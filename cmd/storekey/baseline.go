@@ -111,6 +111,6 @@ func runBaseline(ctx context.Context, e *env, o benchOptions) (*bench.Result, er
 		return nil, fmt.Errorf("baseline: the bench-baseline process did not say where it listens: %s", strings.TrimSpace(stderr.String()))
 	}
 	return bench.Baseline(ctx, "http://"+a, bench.Options{
-		Concurrency: o.concurrency, Warmup: o.warmup, Duration: o.duration, PID: cmd.Process.Pid, Log: e.stderr,
+		Concurrency: o.concurrency, Warmup: o.warmup, Duration: o.duration, PID: cmd.Process.Pid, Rate: o.rate, Log: e.stderr,
 	})
 }

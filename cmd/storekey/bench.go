@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -30,6 +31,7 @@ type benchOptions struct {
 	url         string
 	scenario    string
 	concurrency int
+	rate        float64
 	duration    time.Duration
 	warmup      time.Duration
 	pid         int
@@ -64,6 +66,12 @@ Scenarios ("all" runs them in this order):
   flow                authorization code flows with PKCE as a signed-in merchant whose
                       consent is remembered: GET /oauth/authorize, then the code exchange
 
+--rate paces the workers to a fixed number of requests (flows) per second, all
+together, each on a schedule; a request's latency counts from when it was due,
+so a server that falls behind is charged for the wait. Without it each worker
+sends its next request as soon as the last is answered: the most the server
+can do, at the latency its queue of workers gives.
+
 --baseline then runs the api scenario's load against a bare net/http handler
 (storekey bench-baseline: Storekey's server settings, a fixed answer) in a
 process of its own: the reference for this machine at this time, since shared
@@ -73,7 +81,8 @@ Lift the server's token rate limit first, or the token scenarios measure it:
   STOREKEY_RATE_LIMIT_TOKEN_PER_SECOND=0 STOREKEY_ACCESS_LOG=false storekey serve`,
 		Example: `  STOREKEY_RATE_LIMIT_TOKEN_PER_SECOND=0 STOREKEY_ACCESS_LOG=false storekey serve --database ./bench.db &
   storekey bench --database ./bench.db --pid $! --scenario all
-  storekey bench --database ./bench.db --scenario introspect -c 128 -d 30s --json`,
+  storekey bench --database ./bench.db --scenario introspect -c 128 -d 30s --json
+  storekey bench --database ./bench.db --scenario api --rate 20000 --pid $!`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			names, err := o.validate()
@@ -89,6 +98,7 @@ Lift the server's token rate limit first, or the token scenarios measure it:
 	f.StringVar(&o.url, "url", "http://127.0.0.1:8080", "base URL of the running server (loopback only, unless --allow-remote)")
 	f.StringVar(&o.scenario, "scenario", "all", "the scenario: "+strings.Join(bench.Scenarios(), ", ")+", or all")
 	f.IntVarP(&o.concurrency, "concurrency", "c", 0, "workers (default: 16 for client-credentials and flow, 64 for introspect and api)")
+	f.Float64Var(&o.rate, "rate", 0, "pace each scenario's workers together to this many requests (flows) per second, latency counted from when each was due; 0: as fast as the server answers")
 	f.DurationVarP(&o.duration, "duration", "d", 10*time.Second, "measured time per scenario")
 	f.DurationVar(&o.warmup, "warmup", 2*time.Second, "unmeasured time before each scenario's measure")
 	f.IntVar(&o.pid, "pid", 0, "the server's process id: sample its resident memory every second of the measured time, after the warmup, and report its CPU time and the bench's over that time (Linux)")
@@ -117,6 +127,8 @@ func (o benchOptions) validate() ([]string, error) {
 	switch {
 	case o.concurrency < 0:
 		return nil, errors.New("--concurrency must not be negative")
+	case o.rate < 0 || math.IsNaN(o.rate) || math.IsInf(o.rate, 0):
+		return nil, errors.New("--rate must be a number of requests per second, or 0")
 	case o.duration <= 0:
 		return nil, errors.New("--duration must be positive")
 	case o.warmup < 0:
@@ -162,7 +174,7 @@ func runBench(ctx context.Context, e *env, cfg Config, db *store.DB, o benchOpti
 		}()
 	}
 	d, err := bench.New(target, bench.Options{
-		Concurrency: o.concurrency, Warmup: o.warmup, Duration: o.duration, PID: o.pid,
+		Concurrency: o.concurrency, Warmup: o.warmup, Duration: o.duration, PID: o.pid, Rate: o.rate,
 		Tokens: o.tokens, APITokens: o.apiTokens, APIPath: o.apiPath, Log: e.stderr,
 	})
 	if err != nil {

@@ -87,6 +87,35 @@ func TestBenchAgainstServe(t *testing.T) {
 	if _, _, err := runCLI(t, noEnv, "bench", "--url", base, "--database", db, "--api-path", "/oauth/token"); err == nil {
 		t.Error("bench accepted an --api-path outside the sample API")
 	}
+
+	// Paced: 64 workers at 500/s, each 128 ms apart, staggered by 2 ms,
+	// start 150 requests in 300 ms, however fast the server answers.
+	out, stderr, err := runCLI(t, noEnv, "bench", "--url", base, "--database", db, "--json",
+		"--scenario", "introspect", "--rate", "500", "-d", "300ms", "--warmup", "0s", "--tokens", "20")
+	if err != nil {
+		t.Fatalf("bench --rate: %v\n%s", err, stderr)
+	}
+	var paced struct {
+		Results []struct {
+			Offered  float64 `json:"offered_per_second"`
+			Requests int64   `json:"requests"`
+			Errors   int64   `json:"errors"`
+			Steps    []struct {
+				Name string `json:"name"`
+			} `json:"steps"`
+		} `json:"results"`
+	}
+	if err := json.Unmarshal([]byte(out), &paced); err != nil || len(paced.Results) != 1 {
+		t.Fatalf("bench --rate --json: %v\n%s", err, out)
+	}
+	if r := paced.Results[0]; r.Offered != 500 || r.Requests != 150 || r.Errors != 0 || len(r.Steps) != 2 || r.Steps[1].Name != "late" {
+		t.Errorf("bench --rate 500 for 300ms: %+v", r)
+	}
+	for _, rate := range []string{"-1", "NaN", "+Inf"} {
+		if _, _, err := runCLI(t, noEnv, "bench", "--url", base, "--database", db, "--rate", rate); err == nil {
+			t.Errorf("bench accepted --rate %s", rate)
+		}
+	}
 }
 
 // The memory profiler is off unless GODEBUG sets its rate, and the debug

@@ -18,7 +18,8 @@ import (
 //
 // The requests have the api scenario's shape: GET with a bearer token of an
 // access token's length, and the same default of 64 workers. base is the
-// server's URL; o's Concurrency, Warmup, Duration and PID apply as in Run.
+// server's URL; o's Concurrency, Warmup, Duration, PID and Rate apply as in
+// Run.
 func Baseline(ctx context.Context, base string, o Options) (*Result, error) {
 	wire, err := NewWire(strings.TrimRight(base, "/"), "")
 	if err != nil {
@@ -32,7 +33,7 @@ func Baseline(ctx context.Context, base string, o Options) (*Result, error) {
 		workers = DefaultConcurrency("api")
 	}
 	if o.Log != nil {
-		fmt.Fprintf(o.Log, "baseline: %d workers, %s warmup, %s measured\n", workers, o.Warmup, o.Duration)
+		fmt.Fprintf(o.Log, "baseline: %d workers%s, %s warmup, %s measured\n", workers, paced(o.Rate, "answers"), o.Warmup, o.Duration)
 	}
 	// An access token is its four-character prefix and 43 characters of
 	// base64url (256 bits).
@@ -45,7 +46,7 @@ func Baseline(ctx context.Context, base string, o Options) (*Result, error) {
 	}()
 	return Run(ctx, Plan{
 		Name: "baseline", Unit: "answers", Step: "baseline", Concurrency: workers,
-		Warmup: o.Warmup, Duration: o.Duration, PID: o.PID,
+		Warmup: o.Warmup, Duration: o.Duration, PID: o.PID, Rate: o.Rate,
 	}, func(int) Op {
 		c := wire.Conn()
 		conns = append(conns, c)

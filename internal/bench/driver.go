@@ -34,6 +34,7 @@ type Options struct {
 	Warmup      time.Duration // default none
 	Duration    time.Duration // default 10 s
 	PID         int           // server process to sample RSS from; 0: none
+	Rate        float64       // ops per second for all workers together (Plan.Rate); 0: a closed loop
 	Tokens      int           // access tokens the introspect scenario cycles through; default 1000
 	APITokens   int           // store-bound tokens the api scenario cycles through; default 200
 	// APIPath is what the api scenario GETs with each token; default
@@ -187,7 +188,7 @@ func (d *Driver) Run(ctx context.Context, name string) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(d.o.Log, "%s: %d workers, %s warmup, %s measured\n", sc.name, workers, d.o.Warmup, d.o.Duration)
+	fmt.Fprintf(d.o.Log, "%s: %d workers%s, %s warmup, %s measured\n", sc.name, workers, paced(d.o.Rate, sc.unit), d.o.Warmup, d.o.Duration)
 	var conns []*Conn
 	defer func() {
 		for _, c := range conns {
@@ -196,7 +197,7 @@ func (d *Driver) Run(ctx context.Context, name string) (*Result, error) {
 	}()
 	return Run(ctx, Plan{
 		Name: sc.name, Unit: sc.unit, Step: sc.step, Concurrency: workers,
-		Warmup: d.o.Warmup, Duration: d.o.Duration, PID: d.o.PID,
+		Warmup: d.o.Warmup, Duration: d.o.Duration, PID: d.o.PID, Rate: d.o.Rate,
 	}, func(worker int) Op {
 		c := d.wire.Conn()
 		conns = append(conns, c)

@@ -16,7 +16,7 @@ import (
 func WriteText(w io.Writer, r *Result) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
 	var b strings.Builder
-	title := fmt.Sprintf("%s: %d workers, %s measured after %s warmup", r.Scenario, r.Concurrency, fmtElapsed(r.Elapsed), fmtElapsed(r.Warmup))
+	title := fmt.Sprintf("%s: %d workers%s, %s measured after %s warmup", r.Scenario, r.Concurrency, paced(r.Offered, r.Unit), fmtElapsed(r.Elapsed), fmtElapsed(r.Warmup))
 	if r.Interrupted {
 		title += " (interrupted)"
 	}
@@ -63,6 +63,14 @@ func WriteText(w io.Writer, r *Result) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// paced describes a Plan's Rate for a title: "" for a closed loop.
+func paced(rate float64, unit string) string {
+	if rate <= 0 {
+		return ""
+	}
+	return fmt.Sprintf(" paced to %s %s/s", fmtRate(rate), unit)
 }
 
 func fmtElapsed(d time.Duration) string { return d.Round(10 * time.Millisecond).String() }
@@ -114,6 +122,7 @@ type resultJSON struct {
 	Scenario       string      `json:"scenario"`
 	Unit           string      `json:"unit"`
 	Concurrency    int         `json:"concurrency"`
+	OfferedPerSec  float64     `json:"offered_per_second,omitempty"`
 	WarmupSeconds  float64     `json:"warmup_seconds"`
 	ElapsedSeconds float64     `json:"elapsed_seconds"`
 	Requests       int64       `json:"requests"`
@@ -175,7 +184,7 @@ func (r *Result) serverMicros() float64 {
 func (r *Result) MarshalJSON() ([]byte, error) {
 	ms := func(d time.Duration) float64 { return round3(float64(d) / 1e6) }
 	out := resultJSON{
-		Scenario: r.Scenario, Unit: r.Unit, Concurrency: r.Concurrency,
+		Scenario: r.Scenario, Unit: r.Unit, Concurrency: r.Concurrency, OfferedPerSec: round3(r.Offered),
 		WarmupSeconds: r.Warmup.Seconds(), ElapsedSeconds: round3(r.Elapsed.Seconds()),
 		Requests: r.Requests, OK: r.OK(), Failed: r.Failed(),
 		RequestsPerSec: round3(r.RequestRate()), OKPerSec: round3(r.Rate()),

@@ -67,6 +67,25 @@ func TestResultJSONGolden(t *testing.T) {
 	golden(t, "report.json.golden", append(got, '\n'))
 }
 
+func TestPacedReport(t *testing.T) {
+	r := &Result{Scenario: "api", Unit: "validations", Concurrency: 64, Offered: 20000, Elapsed: 10 * time.Second, Requests: 200000,
+		Steps: []StepResult{{Name: "api"}, {Name: "late"}}}
+	var b strings.Builder
+	if err := WriteText(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	if want := "api: 64 workers paced to 20,000.0 validations/s, 10s measured"; !strings.HasPrefix(b.String(), want) {
+		t.Errorf("text starts %q, want %q", b.String(), want)
+	}
+	js, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(js), `"offered_per_second":20000,`) {
+		t.Errorf("JSON lacks the offered rate: %s", js)
+	}
+}
+
 func TestFormatting(t *testing.T) {
 	for _, tc := range []struct{ got, want string }{
 		{fmtRate(0), "0.0"},

@@ -23,6 +23,18 @@ type Plan struct {
 	// end of the warmup, so that a scenario's setup (a merchant's sign-in
 	// holds argon2id's 19 MiB for a moment) does not count as its load.
 	PID int
+	// Rate, when above 0, paces the workers together to this many ops per
+	// second: each worker starts its ops on a fixed schedule, Concurrency /
+	// Rate seconds apart, the workers' schedules staggered evenly. An op's
+	// latency is counted from the moment its schedule said it should start,
+	// so a server that falls behind is charged for the wait it caused
+	// (coordinated omission), and a step named "late" records how long
+	// after that moment each op actually started: the worker still waiting
+	// for its last answer, or the bench itself not scheduled in time.
+	// 0: each worker starts its next op as soon as
+	// the last one ends (a closed loop), which measures the most the server
+	// can do, at whatever latency the queue of Concurrency requests gives.
+	Rate float64
 }
 
 // An Op performs one unit of work (one request, or one whole authorization
@@ -156,6 +168,7 @@ type Result struct {
 	Scenario    string
 	Unit        string
 	Concurrency int
+	Offered     float64 // the Plan's Rate: ops per second the workers were paced to; 0 for a closed loop
 	Warmup      time.Duration
 	Elapsed     time.Duration // the measured window
 	Requests    int64         // ops started in the window
@@ -227,13 +240,23 @@ func Run(ctx context.Context, p Plan, newOp func(worker int) Op) (*Result, error
 	for i, op := range ops {
 		rec := newRecorder()
 		recs[i] = rec
+		pace := newPacer(p, i, begin)
 		wg.Go(func() {
 			for ctx.Err() == nil {
 				t0 := time.Now()
+				if pace != nil {
+					var ok bool
+					if t0, ok = pace.next(ctx, end); !ok {
+						return
+					}
+				}
 				if !t0.Before(end) {
 					return
 				}
 				rec.on = !t0.Before(start)
+				if pace != nil {
+					rec.Step("late", time.Since(t0))
+				}
 				err := op(ctx, rec)
 				d := time.Since(t0)
 				if ctx.Err() != nil {
@@ -257,7 +280,7 @@ func Run(ctx context.Context, p Plan, newOp func(worker int) Op) (*Result, error
 	wg.Wait()
 	stopped := time.Now()
 
-	res := &Result{Scenario: p.Name, Unit: p.Unit, Concurrency: p.Concurrency, Warmup: p.Warmup}
+	res := &Result{Scenario: p.Name, Unit: p.Unit, Concurrency: p.Concurrency, Offered: max(p.Rate, 0), Warmup: p.Warmup}
 	res.Elapsed = p.Duration
 	if ctx.Err() != nil && stopped.Before(end) {
 		res.Interrupted = true
@@ -306,6 +329,54 @@ func Run(ctx context.Context, p Plan, newOp func(worker int) Op) (*Result, error
 		res.RSS, res.CPU = &rss, cpu
 	}
 	return res, nil
+}
+
+// pacer is one worker's schedule when a Plan has a Rate.
+type pacer struct {
+	due      time.Time // when the next op should start
+	interval time.Duration
+	timer    *time.Timer
+}
+
+// newPacer returns worker i's schedule, or nil for a closed loop. The
+// workers' first ops are spread evenly over one interval from begin.
+func newPacer(p Plan, i int, begin time.Time) *pacer {
+	if p.Rate <= 0 {
+		return nil
+	}
+	interval := time.Duration(float64(p.Concurrency) / p.Rate * float64(time.Second))
+	if interval <= 0 {
+		interval = 1
+	}
+	offset := time.Duration(float64(interval) * float64(i) / float64(p.Concurrency))
+	return &pacer{due: begin.Add(offset), interval: interval}
+}
+
+// next waits until the next op is due and returns when it was due, which
+// is in the past when the worker is behind: it does not wait then, and
+// does not skip the ops it missed. It returns false, without waiting, when
+// the next op is due at or after end, or when ctx ends during the wait.
+func (pc *pacer) next(ctx context.Context, end time.Time) (time.Time, bool) {
+	due := pc.due
+	if !due.Before(end) {
+		return due, false
+	}
+	pc.due = due.Add(pc.interval)
+	wait := time.Until(due)
+	if wait <= 0 {
+		return due, true
+	}
+	if pc.timer == nil {
+		pc.timer = time.NewTimer(wait)
+	} else {
+		pc.timer.Reset(wait)
+	}
+	select {
+	case <-pc.timer.C:
+		return due, true
+	case <-ctx.Done():
+		return due, false
+	}
 }
 
 func truncate(s string, n int) string {

@@ -197,6 +197,62 @@ func TestRunCountsEveryOpInTheWindowExactly(t *testing.T) {
 	}
 }
 
+// A paced run starts the ops its schedule puts in the window, no more and
+// no fewer, whatever the op's speed.
+func TestRunPacedKeepsTheSchedule(t *testing.T) {
+	var calls atomic.Int64
+	// 4 workers at 2,000/s: each every 2 ms, staggered by 0.5 ms, so 250
+	// each in 500 ms.
+	p := Plan{Name: "paced", Unit: "ops", Step: "op", Concurrency: 4, Rate: 2000, Warmup: 20 * time.Millisecond, Duration: 500 * time.Millisecond}
+	res, err := Run(context.Background(), p, func(int) Op {
+		return func(context.Context, *Recorder) error {
+			calls.Add(1)
+			return nil
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Requests != 1000 || res.OK() != 1000 || res.Offered != 2000 {
+		t.Errorf("requests %d, ok %d, offered %v; want 1000, 1000, 2000", res.Requests, res.OK(), res.Offered)
+	}
+	// 10 ops of each worker fall in the warmup.
+	if n := calls.Load(); n != 1040 {
+		t.Errorf("%d ops run, want 1040", n)
+	}
+	if len(res.Steps) != 2 || res.Steps[1].Name != "late" || res.Steps[1].Latency.Count != 1000 {
+		t.Errorf("steps = %+v", res.Steps)
+	}
+}
+
+// A paced worker that falls behind runs every op it owes, without
+// skipping, and each op's latency counts from when it was due.
+func TestRunPacedChargesTheWait(t *testing.T) {
+	const work = 30 * time.Millisecond
+	// One worker due every 10 ms for 100 ms: 10 ops, the k-th started at
+	// least 30k ms after the run began, though due at 10k ms.
+	p := Plan{Name: "behind", Unit: "ops", Step: "op", Concurrency: 1, Rate: 100, Duration: 100 * time.Millisecond}
+	res, err := Run(context.Background(), p, func(int) Op {
+		return func(context.Context, *Recorder) error {
+			time.Sleep(work)
+			return nil
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Requests != 10 || res.Rate() != 100 {
+		t.Errorf("requests %d, rate %v; want 10, 100", res.Requests, res.Rate())
+	}
+	op, late := res.Steps[0].Latency, res.Steps[1].Latency
+	if op.Min < work || op.Max < 9*20*time.Millisecond+work {
+		t.Errorf("op latency min %v, max %v: the wait behind schedule is not counted", op.Min, op.Max)
+	}
+	if late.Max < 9*20*time.Millisecond {
+		t.Errorf("latest start %v behind schedule, want at least 180ms", late.Max)
+	}
+}
+
 func TestRunStopsWhenTheContextEnds(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
