@@ -28,6 +28,17 @@
 // context ends it early, and ops cut by the cancellation count as neither
 // success nor failure.
 //
+// A Plan with a Rate is paced instead, as wrk2 is: each worker starts its
+// ops on a fixed schedule, the workers' schedules staggered so that together
+// they offer the Rate, and an op's latency counts from when it was due. A
+// worker that falls behind (the server slow, or the bench itself not
+// scheduled) runs the ops it owes at once rather than skipping them, so the
+// wait a stall caused is charged to every op it held back: the closed loop
+// does not see that wait, since a worker sends nothing while it waits
+// (coordinated omission). A step named "late" records how long after its
+// due time each op was sent. The window then closes when every op due in
+// it is done.
+//
 // Latencies go into a log-linear histogram per worker and step (HdrHistogram's
 // layout: exact below 128 ns, then 128 buckets per power of two, under 1%
 // relative error, about 30 KiB whatever the rate), merged once at the end:
