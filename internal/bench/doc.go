@@ -36,8 +36,9 @@
 // wait a stall caused is charged to every op it held back: the closed loop
 // does not see that wait, since a worker sends nothing while it waits
 // (coordinated omission). A step named "late" records how long after its
-// due time each op was sent. The window then closes when every op due in
-// it is done.
+// due time each op was sent. The measured time then lasts until every op due
+// in the window is done, so that a server that could not keep up shows a
+// rate below the one offered.
 //
 // Latencies go into a log-linear histogram per worker and step (HdrHistogram's
 // layout: exact below 128 ns, then 128 buckets per power of two, under 1%

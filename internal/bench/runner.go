@@ -30,7 +30,9 @@ type Plan struct {
 	// so a server that falls behind is charged for the wait it caused
 	// (coordinated omission), and a step named "late" records how long
 	// after that moment each op actually started: the worker still waiting
-	// for its last answer, or the bench itself not scheduled in time.
+	// for its last answer, or the bench itself not scheduled in time. The
+	// measured time lasts until the last op due in the window has ended, so
+	// that the rates reported are those achieved.
 	// 0: each worker starts its next op as soon as
 	// the last one ends (a closed loop), which measures the most the server
 	// can do, at whatever latency the queue of Concurrency requests gives.
@@ -282,9 +284,14 @@ func Run(ctx context.Context, p Plan, newOp func(worker int) Op) (*Result, error
 
 	res := &Result{Scenario: p.Name, Unit: p.Unit, Concurrency: p.Concurrency, Offered: max(p.Rate, 0), Warmup: p.Warmup}
 	res.Elapsed = p.Duration
-	if ctx.Err() != nil && stopped.Before(end) {
+	switch {
+	case ctx.Err() != nil && stopped.Before(end):
 		res.Interrupted = true
 		res.Elapsed = max(stopped.Sub(start), 0)
+	case p.Rate > 0 && stopped.After(end):
+		// The ops due in the window took until now: the rate achieved is
+		// theirs over that time, not the rate offered.
+		res.Elapsed = stopped.Sub(start)
 	}
 	merged := map[string]*Histogram{}
 	order := []string{p.Step}

@@ -241,8 +241,10 @@ func TestRunPacedChargesTheWait(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Requests != 10 || res.Rate() != 100 {
-		t.Errorf("requests %d, rate %v; want 10, 100", res.Requests, res.Rate())
+	// The ten ops took at least 300 ms: the rate achieved is at most a
+	// third of the rate offered, and is reported so.
+	if res.Requests != 10 || res.Elapsed < 10*work || res.Rate() > 34 {
+		t.Errorf("requests %d in %v, rate %v; want 10 in at least 300ms, at most 34/s", res.Requests, res.Elapsed, res.Rate())
 	}
 	op, late := res.Steps[0].Latency, res.Steps[1].Latency
 	if op.Min < work || op.Max < 9*20*time.Millisecond+work {
