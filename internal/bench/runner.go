@@ -32,10 +32,10 @@ type Plan struct {
 	// after that moment each op actually started: the worker still waiting
 	// for its last answer, or the bench itself not scheduled in time. The
 	// measured time lasts until the last op due in the window has ended, so
-	// that the rates reported are those achieved.
-	// 0: each worker starts its next op as soon as
-	// the last one ends (a closed loop), which measures the most the server
-	// can do, at whatever latency the queue of Concurrency requests gives.
+	// that the rates reported are those achieved. 0: each worker starts its
+	// next op as soon as the last one ends (a closed loop), which measures
+	// the most the server can do, at whatever latency the queue of
+	// Concurrency requests gives.
 	Rate float64
 }
 
@@ -351,10 +351,10 @@ func newPacer(p Plan, i int, begin time.Time) *pacer {
 	if p.Rate <= 0 {
 		return nil
 	}
-	interval := time.Duration(float64(p.Concurrency) / p.Rate * float64(time.Second))
-	if interval <= 0 {
-		interval = 1
-	}
+	// Clamped to what a Duration holds: a rate of a few ops per century
+	// would overflow it.
+	ns := min(float64(p.Concurrency)/p.Rate*float64(time.Second), 1<<62)
+	interval := max(time.Duration(ns), 1)
 	offset := time.Duration(float64(interval) * float64(i) / float64(p.Concurrency))
 	return &pacer{due: begin.Add(offset), interval: interval}
 }

@@ -255,6 +255,29 @@ func TestRunPacedChargesTheWait(t *testing.T) {
 	}
 }
 
+func TestPacerInterval(t *testing.T) {
+	begin := time.Now()
+	for _, tc := range []struct {
+		rate float64
+		want time.Duration
+	}{
+		{20000, 3200 * time.Microsecond}, // 64 workers: each every 3.2 ms
+		{1e-12, 1 << 62},                 // beyond what a Duration holds: clamped
+		{1e18, 1},                        // under a nanosecond: at least one
+	} {
+		pc := newPacer(Plan{Concurrency: 64, Rate: tc.rate}, 32, begin)
+		if pc.interval != tc.want {
+			t.Errorf("rate %g: interval %v, want %v", tc.rate, pc.interval, tc.want)
+		}
+		if off := pc.due.Sub(begin); off != tc.want/2 {
+			t.Errorf("rate %g: worker 32 of 64 starts %v after the others' first, want %v", tc.rate, off, tc.want/2)
+		}
+	}
+	if newPacer(Plan{Concurrency: 64}, 0, begin) != nil {
+		t.Error("a plan without a rate is paced")
+	}
+}
+
 func TestRunStopsWhenTheContextEnds(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
