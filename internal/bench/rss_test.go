@@ -51,15 +51,23 @@ func TestParseStatCPU(t *testing.T) {
 	}
 }
 
-// burn keeps a core busy for d.
-func burn(d time.Duration) {
+// burnUntil keeps a core busy until done says so. It asks every 10,000
+// additions or so.
+func burnUntil(done func() bool) {
 	x := 0
-	for end := time.Now().Add(d); time.Now().Before(end); {
+	for !done() {
 		for i := range 10000 {
 			x += i
 		}
 	}
 	runtime.KeepAlive(x)
+}
+
+// samples returns how many samples s has taken.
+func (s *procSampler) samples() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.rss.Samples
 }
 
 func TestRSSSamplerOnThisProcess(t *testing.T) {
@@ -70,14 +78,28 @@ func TestRSSSamplerOnThisProcess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	burn(60 * time.Millisecond)
+	// The work starts once the first sample is taken, and lasts until this
+	// process has used 60 ms of CPU and the sampler has sampled again: on a
+	// busy machine the sampler's goroutine may run late, and the work may
+	// get less than a core.
+	for s.samples() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	before, err := ReadCPU(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	burnUntil(func() bool {
+		used, err := ReadCPU(os.Getpid())
+		return err != nil || used-before >= 60*time.Millisecond && s.samples() >= 2
+	})
 	r, cpu := s.stop()
 	if r.Start <= 0 || r.Max < r.Start || r.Max < r.End || r.Samples < 3 {
 		t.Fatalf("RSS = %+v", r)
 	}
 	// This process is both the server and the bench here. /proc counts in
-	// hundredths of a second, so 60 ms of work shows as at least 10 ms.
-	if cpu == nil || cpu.Over < 50*time.Millisecond || cpu.Server < 10*time.Millisecond || cpu.Bench < 10*time.Millisecond {
+	// hundredths of a second, so 60 ms of work shows as at least 50 ms.
+	if cpu == nil || cpu.Over <= 0 || cpu.Server < 50*time.Millisecond || cpu.Bench < 50*time.Millisecond {
 		t.Fatalf("CPU = %+v, want the 60 ms of work", cpu)
 	}
 	// Stopped before its delay ran out, it has only the last sample.
