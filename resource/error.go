@@ -6,20 +6,60 @@ import (
 	"strings"
 )
 
-// refusal is one answer that refuses a request: its status, the RFC 6750
-// §3.1 error code of its challenge and body, and a description safe to show.
-type refusal struct {
-	status      int
-	code        string // the challenge's error attribute and the body's error; "" for none
-	bodyCode    string // the body's error when code is "" (a request without a token)
-	description string
-	scope       string // the scope an insufficient_scope refusal needs
+// A Refusal is the answer to a request that Authenticator refused: the
+// status, the headers and the JSON body to send. Middleware, RequireScope
+// and RequireStore send it with Write; a server not built on net/http sends
+// the same fields its own way.
+type Refusal struct {
+	Status int // 400, 401, 403, or 500 and 503 when the token could not be checked
+	// Challenge is the WWW-Authenticate header (RFC 6750 §3): a Bearer
+	// challenge with the realm and, except for a request that carried no
+	// token, the error attributes. "" when the refusal has none.
+	Challenge string
+	// RetryAfter is the Retry-After header, "" for none.
+	RetryAfter string
+	// Error, Description and Scope are the JSON body's error,
+	// error_description and scope (the scope an insufficient_scope refusal
+	// needs).
+	Error, Description, Scope string
 }
 
-// write sends the refusal: a WWW-Authenticate challenge (RFC 6750 §3) and a
-// JSON body. A request that carried no token gets a challenge without error
-// attributes, as §3.1 asks.
-func (f *refusal) write(w http.ResponseWriter, realm string) {
+// Headers of every refusal besides the challenge.
+const (
+	jsonType = "application/json"
+	noStore  = "no-store"
+	noSniff  = "nosniff"
+)
+
+// Body returns the JSON body: {"error": ..., "error_description": ...,
+// "scope": ...}, ending in a newline.
+func (f *Refusal) Body() []byte {
+	b, _ := json.Marshal(errorBody{Error: f.Error, Description: f.Description, Scope: f.Scope})
+	return append(b, '\n')
+}
+
+// Write sends the refusal: its status, its challenge and Retry-After, the
+// JSON content type with Cache-Control: no-store and
+// X-Content-Type-Options: nosniff, and the body.
+func (f *Refusal) Write(w http.ResponseWriter) {
+	h := w.Header()
+	if f.Challenge != "" {
+		h.Set("WWW-Authenticate", f.Challenge)
+	}
+	if f.RetryAfter != "" {
+		h.Set("Retry-After", f.RetryAfter)
+	}
+	h.Set("Content-Type", jsonType)
+	h.Set("Cache-Control", noStore)
+	h.Set("X-Content-Type-Options", noSniff)
+	w.WriteHeader(f.Status)
+	_, _ = w.Write(f.Body()) // the client may have gone; nothing to do
+}
+
+// refuse builds a refusal with a Bearer challenge. A request that carried
+// no token (code "") gets a challenge without error attributes, as RFC 6750
+// §3.1 asks, and bodyCode as its body's error.
+func refuse(status int, realm, code, bodyCode, description, scope string) *Refusal {
 	var b strings.Builder
 	b.WriteString("Bearer")
 	sep := " "
@@ -34,21 +74,18 @@ func (f *refusal) write(w http.ResponseWriter, realm string) {
 	if realm != "" {
 		attr("realm", realm)
 	}
-	if f.code != "" {
-		attr("error", f.code)
-		if f.description != "" {
-			attr("error_description", f.description)
+	if code != "" {
+		attr("error", code)
+		if description != "" {
+			attr("error_description", description)
 		}
-		if f.scope != "" {
-			attr("scope", f.scope)
+		if scope != "" {
+			attr("scope", scope)
 		}
+	} else {
+		code = bodyCode
 	}
-	w.Header().Set("WWW-Authenticate", b.String())
-	code := f.code
-	if code == "" {
-		code = f.bodyCode
-	}
-	writeJSON(w, f.status, errorBody{Error: code, Description: f.description, Scope: f.scope})
+	return &Refusal{Status: status, Challenge: b.String(), Error: code, Description: description, Scope: scope}
 }
 
 // errorBody is the JSON body of an error response, in the shape of RFC 6749
@@ -57,15 +94,6 @@ type errorBody struct {
 	Error       string `json:"error"`
 	Description string `json:"error_description,omitempty"`
 	Scope       string `json:"scope,omitempty"`
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v) // the client may have gone; nothing to do
 }
 
 // quotable drops the characters that RFC 6750 §3 forbids in the values of

@@ -29,13 +29,13 @@ func FuzzBearerToken(f *testing.F) {
 		r := httptest.NewRequest(http.MethodGet, "/", nil)
 		r.Header["Authorization"] = []string{auth}
 		r.Header["X-Access-Token"] = []string{extra}
-		token, refusal := bearerToken(r, []string{"X-Access-Token"})
+		token, refusal := bearerToken(r.Header, r.URL.RawQuery, []string{"X-Access-Token"}, "storekey")
 		if refusal != nil {
 			if token != "" {
 				t.Errorf("a refusal with a token %q", token)
 			}
-			if refusal.status != http.StatusBadRequest && refusal.status != http.StatusUnauthorized {
-				t.Errorf("status %d", refusal.status)
+			if refusal.Status != http.StatusBadRequest && refusal.Status != http.StatusUnauthorized {
+				t.Errorf("status %d", refusal.Status)
 			}
 			return
 		}

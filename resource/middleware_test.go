@@ -260,6 +260,21 @@ func TestMiddleware(t *testing.T) {
 					t.Errorf("body (-want +got):\n%s", diff)
 				}
 			}
+			// The core, through a header type of another stack, answers the
+			// same.
+			a := NewAuthenticator(validator, opts...)
+			p, refusal := a.Authenticate(t.Context(), Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Header: foreignHeader(tt.header)})
+			if refusal == nil {
+				if tt.want == nil || p != tt.want {
+					t.Errorf("Authenticate let the request through with %v", p)
+				}
+			} else {
+				if p != nil || refusal.Status != w.Code || refusal.Challenge != w.Header().Get("WWW-Authenticate") ||
+					refusal.RetryAfter != w.Header().Get("Retry-After") || string(refusal.Body()) != w.Body.String() {
+					t.Errorf("Authenticate refused with %+v, body %s; Middleware answered %d %q, body %s",
+						refusal, refusal.Body(), w.Code, w.Header().Get("WWW-Authenticate"), w.Body)
+				}
+			}
 			if tt.logsWant != "" && !strings.Contains(logs.String(), tt.logsWant) {
 				t.Errorf("log %q does not mention %q", logs.String(), tt.logsWant)
 			}
@@ -270,6 +285,20 @@ func TestMiddleware(t *testing.T) {
 			}
 		})
 	}
+}
+
+// foreignHeader is a request's headers as another HTTP stack keeps them:
+// names as they came, looked up without regard to case.
+type foreignHeader map[string][]string
+
+func (h foreignHeader) Values(name string) []string {
+	var out []string
+	for k, vs := range h {
+		if strings.EqualFold(k, name) {
+			out = append(out, vs...)
+		}
+	}
+	return out
 }
 
 func TestRequireScope(t *testing.T) {
