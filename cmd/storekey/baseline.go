@@ -36,7 +36,17 @@ func baselineCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			srv := httpServer(http.HandlerFunc(baselineAnswer), slog.New(slog.DiscardHandler))
+			// net/http with the timeouts and header bound Storekey's
+			// server has: the yardstick the targets name.
+			srv := &http.Server{
+				Handler:           http.HandlerFunc(baselineAnswer),
+				ReadHeaderTimeout: 10 * time.Second,
+				ReadTimeout:       30 * time.Second,
+				WriteTimeout:      30 * time.Second,
+				IdleTimeout:       120 * time.Second,
+				MaxHeaderBytes:    32 << 10,
+				ErrorLog:          slog.NewLogLogger(slog.DiscardHandler, slog.LevelWarn),
+			}
 			ctx := cmd.Context()
 			go func() {
 				<-ctx.Done()

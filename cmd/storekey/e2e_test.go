@@ -19,9 +19,7 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -35,6 +33,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/storekey/storekey/internal/profile"
+	"github.com/storekey/storekey/internal/server"
 )
 
 // chromiumPath is Debian's chromium package; the tests never download a
@@ -137,20 +136,27 @@ func bootDemo(t *testing.T) *demoRun {
 	}()
 	t.Cleanup(func() { stopWatch(); <-watching })
 
-	srv := &http.Server{Handler: in.handler(mounts, links), ReadHeaderTimeout: 10 * time.Second}
+	serveOn(t, ln, in.handler(mounts, links))
+	return &demoRun{issuer: cfg.Issuer, e: e, in: in, stdout: stdout}
+}
+
+// serveOn runs s on ln with the HTTP server of `storekey serve` until the
+// test ends.
+func serveOn(t testing.TB, ln net.Listener, s *server.Server) {
+	t.Helper()
+	srv := s.HTTPServer()
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	t.Cleanup(func() {
 		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		if err := srv.Shutdown(shutdown); err != nil {
+		if err := srv.ShutdownWithContext(shutdown); err != nil {
 			t.Errorf("shutdown: %v", err)
 		}
-		if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+		if err := <-served; err != nil {
 			t.Errorf("serve: %v", err)
 		}
 	})
-	return &demoRun{issuer: cfg.Issuer, e: e, in: in, stdout: stdout}
 }
 
 // newBrowser starts one headless Chromium for the whole test. Each tab made

@@ -138,13 +138,7 @@ func startPortal(t *testing.T) (string, *instance) {
 	wg.Go(func() { in.svc.WatchRevocations(bg, 100*time.Millisecond) })
 	wg.Go(func() { in.webhookWorker().Run(bg) })
 	t.Cleanup(func() { stop(); wg.Wait() })
-	srv := &http.Server{Handler: in.handler(mounts, links), ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(func() {
-		c, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(c)
-	})
+	serveOn(t, ln, in.handler(mounts, links))
 	return cfg.Issuer, in
 }
 
@@ -591,15 +585,8 @@ func serveInstance(t *testing.T, in *instance) string {
 	bg, stop := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); in.svc.WatchRevocations(bg, 100*time.Millisecond) }()
-	srv := &http.Server{Handler: in.handler(nil, nil), ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(func() {
-		c, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(c)
-		stop()
-		<-done
-	})
+	t.Cleanup(func() { stop(); <-done }) // after the server stops: cleanups run last first
+	serveOn(t, ln, in.handler(nil, nil))
 	return "http://" + ln.Addr().String()
 }
 

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -170,7 +169,7 @@ func (l auditLookup) App(ctx context.Context, id string) (*oauth.App, error) {
 
 // handler builds the whole HTTP handler of an instance. mounts adds the
 // demo's extra handlers.
-func (in *instance) handler(mounts map[string]http.Handler, links []web.Link) http.Handler {
+func (in *instance) handler(mounts map[string]http.Handler, links []web.Link) *server.Server {
 	cfg := in.cfg
 	secure := strings.HasPrefix(cfg.Issuer, "https://")
 	pages := web.New(in.svc, in.db, web.Options{
@@ -190,7 +189,7 @@ func (in *instance) handler(mounts map[string]http.Handler, links []web.Link) ht
 	for _, p := range in.profiles {
 		headers = append(headers, p.TokenHeaders...)
 	}
-	sample := api.Routes(in.db, server.NewValidator(in.svc), api.Options{Logger: in.log, TokenHeaders: headers})
+	sample := api.New(in.db, server.NewValidator(in.svc), api.Options{Logger: in.log, TokenHeaders: headers})
 	return server.New(in.svc, in.db, server.Options{
 		Logger:    in.log,
 		AccessLog: cfg.AccessLog,
@@ -201,20 +200,6 @@ func (in *instance) handler(mounts map[string]http.Handler, links []web.Link) ht
 		Mounts:    mounts,
 		Profiles:  in.profiles,
 	})
-}
-
-// httpServer is the HTTP server of `storekey serve` (and of the bench's
-// baseline): timeouts against slow clients, and a bound on headers.
-func httpServer(h http.Handler, log *slog.Logger) *http.Server {
-	return &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    32 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
 }
 
 // serve runs the HTTP server until ctx ends, then shuts down gracefully.
@@ -236,7 +221,7 @@ func serve(ctx context.Context, e *env, cfg Config, setup func(context.Context, 
 	if err != nil {
 		return err
 	}
-	srv := httpServer(in.handler(mounts, links), in.log)
+	srv := in.handler(mounts, links).HTTPServer()
 	watch, stopWatch := context.WithCancel(ctx)
 	defer stopWatch()
 	go in.svc.WatchRevocations(watch, 100*time.Millisecond)
@@ -272,10 +257,10 @@ func serve(ctx context.Context, e *env, cfg Config, setup func(context.Context, 
 	}
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := srv.Shutdown(shutdown); err != nil {
+	if err := srv.ShutdownWithContext(shutdown); err != nil {
 		return err
 	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+	if err := <-errc; err != nil {
 		return err
 	}
 	in.log.Info("storekey stopped")

@@ -1,22 +1,24 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
-	"net/http"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/valyala/fasthttp"
+
 	"github.com/storekey/storekey/internal/oauth"
 	"github.com/storekey/storekey/resource"
 )
 
-// Prefix is the path under which the API lives. New's handler expects full
-// paths, so mount it at Prefix (or any pattern above it, such as "/api/")
-// without stripping it; paths it does not know get a JSON 404.
+// Prefix is the path under which the API lives. Its routes take full paths:
+// a server hands it every path under /api/ without stripping anything, and
+// paths it does not know get a JSON 404.
 const Prefix = "/api/v1/"
 
 // Options configures the API. Zero values take the defaults given.
@@ -46,36 +48,41 @@ type api struct {
 	now  func() time.Time
 }
 
+// handler serves one authenticated request: p is its token's principal,
+// checked for the route's scope and store.
+type handler func(ctx context.Context, c *fasthttp.RequestCtx, p *resource.Principal)
+
 // route is one endpoint: the scope its token needs ("" for none) and whether
 // the token must be bound to a store.
 type route struct {
 	method, path string
 	scope        string
 	store        bool
-	handle       http.HandlerFunc
+	handle       handler
 }
 
-// New returns the API's handler, which serves full paths under Prefix
-// (GET /api/v1/products and so on). Tokens are checked by v; the records are
-// read from and written to data, always those of the token's store.
-func New(data oauth.SampleData, v resource.Validator, opts Options) http.Handler {
-	mux := http.NewServeMux()
-	routes := Routes(data, v, opts)
-	for pattern, h := range routes {
-		mux.Handle(pattern, h)
-	}
-	mux.Handle("/", routes[Fallback])
-	return mux
+// API is the sample API's router, native to fasthttp: Storekey's server
+// hands it every path under /api/. It is safe for concurrent use.
+type API struct {
+	paths    map[string]*endpoint
+	fallback fasthttp.RequestHandler
 }
 
-// Fallback is the pattern of the answer to every /api/ path no route
-// matches: a JSON 404, or a 405 with Allow for a known path.
-const Fallback = "/api/"
+// endpoint is one path's routes: GET (which also answers HEAD) and POST.
+type endpoint struct {
+	get, post *bound
+}
 
-// Routes returns the API's handlers by ServeMux pattern, for a server that
-// routes them in its own mux (one lookup per request, and its metrics by
-// route): "GET /api/v1/products" and the others, and Fallback.
-func Routes(data oauth.SampleData, v resource.Validator, opts Options) map[string]http.Handler {
+// bound is a route with its pattern, as metrics name it ("GET
+// /api/v1/products"), and its handler behind the token checks.
+type bound struct {
+	pattern string
+	serve   fasthttp.RequestHandler
+}
+
+// New returns the API. Tokens are checked by v; the records are read from
+// and written to data, always those of the token's store.
+func New(data oauth.SampleData, v resource.Validator, opts Options) *API {
 	a := &api{data: data, log: opts.Logger, now: opts.Now}
 	if a.log == nil {
 		a.log = slog.Default()
@@ -90,7 +97,7 @@ func Routes(data oauth.SampleData, v resource.Validator, opts Options) map[strin
 	for _, h := range opts.TokenHeaders {
 		ropts = append(ropts, resource.WithHeader(h))
 	}
-	authenticate := resource.Middleware(v, ropts...)
+	auth := resource.NewAuthenticator(v, ropts...)
 
 	routes := []route{
 		{"GET", "/api/v1/products", "read_products", true, a.listProducts},
@@ -102,20 +109,22 @@ func Routes(data oauth.SampleData, v resource.Validator, opts Options) map[strin
 		{"GET", "/api/v1/store", "", true, a.store},
 		{"GET", "/api/v1/me", "", false, a.me},
 	}
-	handlers := make(map[string]http.Handler, len(routes)+1)
+	x := &API{paths: map[string]*endpoint{}}
 	allowed := map[string][]string{} // path → methods, for 405
 	for _, rt := range routes {
-		var h http.Handler = rt.handle
-		if rt.store {
-			h = resource.RequireStore()(h)
+		ep := x.paths[rt.path]
+		if ep == nil {
+			ep = &endpoint{}
+			x.paths[rt.path] = ep
 		}
-		if rt.scope != "" {
-			h = resource.RequireScope(rt.scope)(h)
-		}
-		handlers[rt.method+" "+rt.path] = authenticate(h)
-		allowed[rt.path] = append(allowed[rt.path], rt.method)
-		if rt.method == http.MethodGet {
-			allowed[rt.path] = append(allowed[rt.path], http.MethodHead)
+		b := &bound{pattern: rt.method + " " + rt.path, serve: guard(auth, rt)}
+		switch rt.method {
+		case fasthttp.MethodGet:
+			ep.get = b
+			allowed[rt.path] = append(allowed[rt.path], fasthttp.MethodGet, fasthttp.MethodHead)
+		case fasthttp.MethodPost:
+			ep.post = b
+			allowed[rt.path] = append(allowed[rt.path], fasthttp.MethodPost)
 		}
 	}
 	allow := make(map[string]string, len(allowed))
@@ -123,17 +132,87 @@ func Routes(data oauth.SampleData, v resource.Validator, opts Options) map[strin
 		slices.Sort(methods)
 		allow[path] = strings.Join(methods, ", ")
 	}
-	// Whatever no route matched gets a JSON answer, not the mux's text one,
-	// wherever the handler is mounted.
-	handlers[Fallback] = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if methods, ok := allow[r.URL.Path]; ok {
-			w.Header().Set("Allow", methods)
-			writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" is not allowed here")
+	// Whatever no route matched gets a JSON answer.
+	x.fallback = func(c *fasthttp.RequestCtx) {
+		if methods, ok := allow[string(c.Path())]; ok {
+			c.Response.Header.Set("Allow", methods)
+			writeError(c, fasthttp.StatusMethodNotAllowed, "method_not_allowed", string(c.Method())+" is not allowed here")
 			return
 		}
-		writeError(w, http.StatusNotFound, "not_found", "there is no such endpoint")
-	})
-	return handlers
+		writeError(c, fasthttp.StatusNotFound, "not_found", "there is no such endpoint")
+	}
+	return x
+}
+
+// Fallback is the pattern Route names for every /api/ path no route
+// matches: a JSON 404, or a 405 with Allow for a known path.
+const Fallback = "/api/"
+
+// Route returns the handler of a request to method and path (a path under
+// /api/) and the route's pattern, for a server that counts requests by
+// route: "GET /api/v1/products" and the others, or Fallback.
+func (x *API) Route(method, path []byte) (pattern string, h fasthttp.RequestHandler) {
+	if ep := x.paths[string(path)]; ep != nil {
+		var b *bound
+		switch string(method) {
+		case fasthttp.MethodGet, fasthttp.MethodHead:
+			b = ep.get
+		case fasthttp.MethodPost:
+			b = ep.post
+		}
+		if b != nil {
+			return b.pattern, b.serve
+		}
+	}
+	return Fallback, x.fallback
+}
+
+// Handler serves every request: for a fasthttp server of its own, or a
+// test.
+func (x *API) Handler(c *fasthttp.RequestCtx) {
+	_, h := x.Route(c.Method(), c.Path())
+	h(c)
+}
+
+// guard puts a route behind the token checks: the token (resource's
+// Authenticator, as its Middleware would), then the scope, then the store.
+func guard(auth *resource.Authenticator, rt route) fasthttp.RequestHandler {
+	return func(c *fasthttp.RequestCtx) {
+		// The data calls get a context of their own: a *RequestCtx would
+		// make the database drivers watch it from a goroutine per query.
+		ctx := context.Background()
+		rq := resource.Request{Method: rt.method, Path: rt.path, Header: header{&c.Request.Header}}
+		if q := c.URI().QueryString(); len(q) > 0 {
+			rq.Query = string(q)
+		}
+		p, refusal := auth.Authenticate(ctx, rq)
+		if refusal == nil && rt.scope != "" {
+			refusal = auth.CheckScope(p, rt.scope)
+		}
+		if refusal == nil && rt.store {
+			refusal = auth.CheckStore(p)
+		}
+		if refusal != nil {
+			writeRefusal(c, refusal)
+			return
+		}
+		rt.handle(ctx, c, p)
+	}
+}
+
+// header is a fasthttp request's headers as package resource reads them.
+type header struct{ h *fasthttp.RequestHeader }
+
+func (h header) Values(name string) []string {
+	vs := h.h.PeekAll(name)
+	if len(vs) == 0 {
+		return nil
+	}
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = string(v)
+	}
+	return out
 }
 
 // envelope is the body of every successful answer. It is generic so that
@@ -152,70 +231,78 @@ type errorBody struct {
 	Scope       string `json:"scope,omitempty"`
 }
 
-func writeData[T any](w http.ResponseWriter, status int, v T) {
-	writeJSON(w, status, envelope[T]{Data: v})
+func writeData[T any](c *fasthttp.RequestCtx, status int, v T) {
+	writeJSON(c, status, envelope[T]{Data: v})
 }
 
-func writeError(w http.ResponseWriter, status int, code, description string) {
-	writeJSON(w, status, errorBody{Error: code, Description: description})
+func writeError(c *fasthttp.RequestCtx, status int, code, description string) {
+	writeJSON(c, status, errorBody{Error: code, Description: description})
 }
 
-// The headers of every answer, set as shared values: net/http only reads
-// them, and Header.Set would allocate each anew.
-var (
-	jsonType = []string{"application/json"}
-	noStore  = []string{"no-store"} // answers depend on the token
-	noSniff  = []string{"nosniff"}
-)
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	h := w.Header()
-	h["Content-Type"] = jsonType
-	h["Cache-Control"] = noStore
-	h["X-Content-Type-Options"] = noSniff
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v) // the client may have gone; nothing to do
+// jsonHeaders sets the status and the headers of every answer. Answers
+// depend on the token: nothing may cache them.
+func jsonHeaders(c *fasthttp.RequestCtx, status int) {
+	h := &c.Response.Header
+	h.SetContentType("application/json")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	c.SetStatusCode(status)
 }
+
+func writeJSON(c *fasthttp.RequestCtx, status int, v any) {
+	jsonHeaders(c, status)
+	_ = json.NewEncoder(c).Encode(v) // appends to the buffered body; our types always encode
+}
+
+// writeRefusal sends the token checks' refusal, with its challenge.
+func writeRefusal(c *fasthttp.RequestCtx, f *resource.Refusal) {
+	if f.Challenge != "" {
+		c.Response.Header.Set("WWW-Authenticate", f.Challenge)
+	}
+	if f.RetryAfter != "" {
+		c.Response.Header.Set("Retry-After", f.RetryAfter)
+	}
+	jsonHeaders(c, f.Status)
+	_, _ = c.Write(f.Body())
+}
+
+// RequestIDHeader is the answer's header that names the request; Storekey's
+// server sets it before the API runs.
+const RequestIDHeader = "X-Request-Id"
 
 // fail answers an error. An *oauth.Error of code invalid_request is the
 // client's fault (400); the storage sentinels mean a conflict (409) or a
 // reference to a record that does not exist (400); anything else is logged
 // and answered with a generic server_error naming a request id.
-func (a *api) fail(w http.ResponseWriter, r *http.Request, err error) {
+func (a *api) fail(ctx context.Context, c *fasthttp.RequestCtx, err error) {
 	var e *oauth.Error
 	switch {
 	case errors.As(err, &e) && e.Code == oauth.ErrInvalidRequest:
-		writeError(w, http.StatusBadRequest, string(e.Code), e.Description)
+		writeError(c, fasthttp.StatusBadRequest, string(e.Code), e.Description)
 	case errors.Is(err, oauth.ErrConflict):
-		writeError(w, http.StatusConflict, "conflict", "the record conflicts with an existing one")
+		writeError(c, fasthttp.StatusConflict, "conflict", "the record conflicts with an existing one")
 	case errors.Is(err, oauth.ErrNotFound):
-		writeError(w, http.StatusBadRequest, string(oauth.ErrInvalidRequest), "the request refers to a record that does not exist")
+		writeError(c, fasthttp.StatusBadRequest, string(oauth.ErrInvalidRequest), "the request refers to a record that does not exist")
 	default:
-		id := w.Header().Get("X-Request-Id") // the server's middleware sets it
+		id := string(c.Response.Header.Peek(RequestIDHeader))
 		if id == "" {
 			id = oauth.RandomID("req_")
 		}
-		a.log.ErrorContext(r.Context(), "sample API request failed",
-			"request_id", id, "method", r.Method, "path", r.URL.Path, "err", err)
-		writeError(w, http.StatusInternalServerError, string(oauth.ErrServerError),
+		a.log.ErrorContext(ctx, "sample API request failed",
+			"request_id", id, "method", string(c.Method()), "path", string(c.Path()), "err", err)
+		writeError(c, fasthttp.StatusInternalServerError, string(oauth.ErrServerError),
 			"the server could not complete the request (request id "+id+")")
 	}
 }
 
-// principal returns the token's principal, which the middleware put there.
-func principal(r *http.Request) *resource.Principal {
-	p, _ := resource.FromContext(r.Context())
-	return p
-}
-
 // limit parses the ?limit= query parameter: 1 to MaxLimit, DefaultLimit when
 // absent.
-func limit(r *http.Request) (int, error) {
-	s := r.URL.Query().Get("limit")
-	if s == "" {
+func limit(c *fasthttp.RequestCtx) (int, error) {
+	s := c.QueryArgs().Peek("limit")
+	if len(s) == 0 {
 		return DefaultLimit, nil
 	}
-	n, err := strconv.Atoi(s)
+	n, err := strconv.Atoi(string(s))
 	if err != nil || n < 1 || n > MaxLimit {
 		return 0, oauth.Errorf(oauth.ErrInvalidRequest, "limit must be a whole number from 1 to %d", MaxLimit)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/valyala/fasthttp"
 
 	"github.com/storekey/storekey/internal/oauth"
 	"github.com/storekey/storekey/internal/store/dbtest"
@@ -107,14 +108,14 @@ var validator = resource.ValidatorFunc(func(_ context.Context, token string) (*r
 	return nil, resource.ErrInvalidToken
 })
 
-func newAPI(t testing.TB, data oauth.SampleData) (http.Handler, *bytes.Buffer) {
+func newAPI(t testing.TB, data oauth.SampleData) (fasthttp.RequestHandler, *bytes.Buffer) {
 	t.Helper()
 	var logs bytes.Buffer
 	return New(data, validator, Options{
 		TokenHeaders: []string{"X-Access-Token"},
 		Logger:       slog.New(slog.NewTextHandler(&logs, nil)),
 		Now:          func() time.Time { return now },
-	}), &logs
+	}).Handler, &logs
 }
 
 // request is one request to the API. The content type defaults to
@@ -125,27 +126,43 @@ type request struct {
 	header              http.Header
 }
 
-func serve(h http.Handler, rq request) *httptest.ResponseRecorder {
+// serve sends rq to h in process, as fasthttp's server would hand it over,
+// and records the answer as httptest does.
+func serve(h fasthttp.RequestHandler, rq request) *httptest.ResponseRecorder {
 	method := rq.method
 	if method == "" {
 		method = http.MethodGet
 	}
-	r := httptest.NewRequest(method, rq.path, strings.NewReader(rq.body))
+	var req fasthttp.Request
+	req.Header.SetMethod(method)
+	req.SetRequestURI(rq.path)
+	req.Header.SetHost("example.com")
 	if rq.token != "" {
-		r.Header.Set("Authorization", "Bearer "+rq.token)
+		req.Header.Set("Authorization", "Bearer "+rq.token)
 	}
 	switch {
 	case rq.ctype == "-": // none at all
 	case rq.ctype != "":
-		r.Header.Set("Content-Type", rq.ctype)
+		req.Header.SetContentType(rq.ctype)
 	case rq.body != "":
-		r.Header.Set("Content-Type", "application/json")
+		req.Header.SetContentType("application/json")
 	}
 	for k, vs := range rq.header {
-		r.Header[k] = vs
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
 	}
+	req.SetBodyString(rq.body)
+	var c fasthttp.RequestCtx
+	c.Init(&req, nil, nil)
+	h(&c)
+
 	w := httptest.NewRecorder()
-	h.ServeHTTP(w, r)
+	for k, v := range c.Response.Header.All() {
+		w.Header().Add(string(k), string(v))
+	}
+	w.WriteHeader(c.Response.StatusCode())
+	_, _ = w.Write(c.Response.Body())
 	return w
 }
 
@@ -640,10 +657,10 @@ func TestDataFailures(t *testing.T) {
 		// Behind Storekey's server, the id named is the X-Request-Id its
 		// middleware set on the answer.
 		h, logs := newAPI(t, failingData{secret})
-		w := serve(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("X-Request-Id", "9c68df6dbab44e8a")
-			h.ServeHTTP(w, r)
-		}), request{path: "/api/v1/orders", token: "tok_read_a"})
+		w := serve(func(c *fasthttp.RequestCtx) {
+			c.Response.Header.Set("X-Request-Id", "9c68df6dbab44e8a")
+			h(c)
+		}, request{path: "/api/v1/orders", token: "tok_read_a"})
 		if got := decodeBody[errorBody](t, w); !strings.Contains(got.Description, "(request id 9c68df6dbab44e8a)") ||
 			!strings.Contains(logs.String(), "request_id=9c68df6dbab44e8a") {
 			t.Errorf("answer %q, log %q: want the server's request id", got.Description, logs)

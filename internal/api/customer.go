@@ -1,9 +1,12 @@
 package api
 
 import (
-	"net/http"
+	"context"
+
+	"github.com/valyala/fasthttp"
 
 	"github.com/storekey/storekey/internal/oauth"
+	"github.com/storekey/storekey/resource"
 )
 
 // customerInput is the body of POST /api/v1/customers.
@@ -28,40 +31,40 @@ func (in *customerInput) customer() (*oauth.Customer, error) {
 
 // listCustomers answers GET /api/v1/customers: the token's store's
 // customers, oldest first.
-func (a *api) listCustomers(w http.ResponseWriter, r *http.Request) {
-	n, err := limit(r)
+func (a *api) listCustomers(ctx context.Context, c *fasthttp.RequestCtx, p *resource.Principal) {
+	n, err := limit(c)
 	if err != nil {
-		a.fail(w, r, err)
+		a.fail(ctx, c, err)
 		return
 	}
-	list, err := a.data.Customers(r.Context(), principal(r).StoreID, n)
+	list, err := a.data.Customers(ctx, p.StoreID, n)
 	if err != nil {
-		a.fail(w, r, err)
+		a.fail(ctx, c, err)
 		return
 	}
 	if list == nil {
 		list = []oauth.Customer{}
 	}
-	writeData(w, http.StatusOK, list)
+	writeData(c, fasthttp.StatusOK, list)
 }
 
 // createCustomer answers POST /api/v1/customers: it creates a customer in
 // the token's store and answers 201 with it.
-func (a *api) createCustomer(w http.ResponseWriter, r *http.Request) {
+func (a *api) createCustomer(ctx context.Context, c *fasthttp.RequestCtx, p *resource.Principal) {
 	var in customerInput
-	if !decode(w, r, &in) {
+	if !decode(c, &in) {
 		return
 	}
-	c, err := in.customer()
+	cus, err := in.customer()
 	if err != nil {
-		a.fail(w, r, err)
+		a.fail(ctx, c, err)
 		return
 	}
-	c.ID, c.CreatedAt = a.created("cus_")
-	c.StoreID = principal(r).StoreID
-	if err := a.data.CreateCustomer(r.Context(), c); err != nil {
-		a.fail(w, r, err)
+	cus.ID, cus.CreatedAt = a.created("cus_")
+	cus.StoreID = p.StoreID
+	if err := a.data.CreateCustomer(ctx, cus); err != nil {
+		a.fail(ctx, c, err)
 		return
 	}
-	writeData(w, http.StatusCreated, c)
+	writeData(c, fasthttp.StatusCreated, cus)
 }

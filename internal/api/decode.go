@@ -1,17 +1,19 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
-	"net/http"
 	"net/mail"
 	"reflect"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/valyala/fasthttp"
 
 	"github.com/storekey/storekey/internal/oauth"
 )
@@ -20,35 +22,30 @@ import (
 // members, trailing data and bodies over MaxBodyBytes. On failure it has
 // already answered: 415 for a body that is not application/json, 413 for one
 // too large, 400 invalid_request otherwise.
-func decode(w http.ResponseWriter, r *http.Request, v any) bool {
-	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+func decode(c *fasthttp.RequestCtx, v any) bool {
+	mt, _, err := mime.ParseMediaType(string(c.Request.Header.ContentType()))
 	if err != nil || mt != "application/json" {
-		writeError(w, http.StatusUnsupportedMediaType, string(oauth.ErrInvalidRequest), "the body must be JSON, sent with Content-Type: application/json")
+		writeError(c, fasthttp.StatusUnsupportedMediaType, string(oauth.ErrInvalidRequest), "the body must be JSON, sent with Content-Type: application/json")
 		return false
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
-	dec := json.NewDecoder(r.Body)
+	body := c.PostBody()
+	if len(body) > MaxBodyBytes {
+		writeError(c, fasthttp.StatusRequestEntityTooLarge, string(oauth.ErrInvalidRequest), fmt.Sprintf("the body must not be larger than %d KiB", MaxBodyBytes>>10))
+		return false
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	err = dec.Decode(v)
 	if err == nil {
 		// One object and nothing after it.
 		if extra := dec.Decode(&struct{}{}); !errors.Is(extra, io.EOF) {
 			err = errTrailing
-			var mbe *http.MaxBytesError
-			if errors.As(extra, &mbe) {
-				err = extra
-			}
 		}
 	}
 	if err == nil {
 		return true
 	}
-	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
-		writeError(w, http.StatusRequestEntityTooLarge, string(oauth.ErrInvalidRequest), fmt.Sprintf("the body must not be larger than %d KiB", MaxBodyBytes>>10))
-		return false
-	}
-	writeError(w, http.StatusBadRequest, string(oauth.ErrInvalidRequest), describeJSONError(err))
+	writeError(c, fasthttp.StatusBadRequest, string(oauth.ErrInvalidRequest), describeJSONError(err))
 	return false
 }
 

@@ -1,11 +1,14 @@
 package api
 
 import (
-	"net/http"
+	"context"
 	"slices"
 	"strings"
 
+	"github.com/valyala/fasthttp"
+
 	"github.com/storekey/storekey/internal/oauth"
+	"github.com/storekey/storekey/resource"
 )
 
 // orderStatuses are the statuses an order may have; a new order without one
@@ -48,40 +51,40 @@ func (in *orderInput) order() (*oauth.Order, error) {
 
 // listOrders answers GET /api/v1/orders: the token's store's orders, oldest
 // first.
-func (a *api) listOrders(w http.ResponseWriter, r *http.Request) {
-	n, err := limit(r)
+func (a *api) listOrders(ctx context.Context, c *fasthttp.RequestCtx, p *resource.Principal) {
+	n, err := limit(c)
 	if err != nil {
-		a.fail(w, r, err)
+		a.fail(ctx, c, err)
 		return
 	}
-	list, err := a.data.Orders(r.Context(), principal(r).StoreID, n)
+	list, err := a.data.Orders(ctx, p.StoreID, n)
 	if err != nil {
-		a.fail(w, r, err)
+		a.fail(ctx, c, err)
 		return
 	}
 	if list == nil {
 		list = []oauth.Order{}
 	}
-	writeData(w, http.StatusOK, list)
+	writeData(c, fasthttp.StatusOK, list)
 }
 
 // createOrder answers POST /api/v1/orders: it creates an order in the
 // token's store and answers 201 with it.
-func (a *api) createOrder(w http.ResponseWriter, r *http.Request) {
+func (a *api) createOrder(ctx context.Context, c *fasthttp.RequestCtx, p *resource.Principal) {
 	var in orderInput
-	if !decode(w, r, &in) {
+	if !decode(c, &in) {
 		return
 	}
 	o, err := in.order()
 	if err != nil {
-		a.fail(w, r, err)
+		a.fail(ctx, c, err)
 		return
 	}
 	o.ID, o.CreatedAt = a.created("ord_")
-	o.StoreID = principal(r).StoreID
-	if err := a.data.CreateOrder(r.Context(), o); err != nil {
-		a.fail(w, r, err)
+	o.StoreID = p.StoreID
+	if err := a.data.CreateOrder(ctx, o); err != nil {
+		a.fail(ctx, c, err)
 		return
 	}
-	writeData(w, http.StatusCreated, o)
+	writeData(c, fasthttp.StatusCreated, o)
 }

@@ -1,9 +1,12 @@
 package api
 
 import (
-	"net/http"
+	"context"
+
+	"github.com/valyala/fasthttp"
 
 	"github.com/storekey/storekey/internal/oauth"
+	"github.com/storekey/storekey/resource"
 )
 
 // productInput is the body of POST /api/v1/products.
@@ -36,40 +39,40 @@ func (in *productInput) product() (*oauth.Product, error) {
 
 // listProducts answers GET /api/v1/products: the token's store's products,
 // oldest first.
-func (a *api) listProducts(w http.ResponseWriter, r *http.Request) {
-	n, err := limit(r)
+func (a *api) listProducts(ctx context.Context, c *fasthttp.RequestCtx, p *resource.Principal) {
+	n, err := limit(c)
 	if err != nil {
-		a.fail(w, r, err)
+		a.fail(ctx, c, err)
 		return
 	}
-	list, err := a.data.Products(r.Context(), principal(r).StoreID, n)
+	list, err := a.data.Products(ctx, p.StoreID, n)
 	if err != nil {
-		a.fail(w, r, err)
+		a.fail(ctx, c, err)
 		return
 	}
 	if list == nil {
 		list = []oauth.Product{}
 	}
-	writeData(w, http.StatusOK, list)
+	writeData(c, fasthttp.StatusOK, list)
 }
 
 // createProduct answers POST /api/v1/products: it creates a product in the
 // token's store and answers 201 with it.
-func (a *api) createProduct(w http.ResponseWriter, r *http.Request) {
+func (a *api) createProduct(ctx context.Context, c *fasthttp.RequestCtx, p *resource.Principal) {
 	var in productInput
-	if !decode(w, r, &in) {
+	if !decode(c, &in) {
 		return
 	}
-	p, err := in.product()
+	prd, err := in.product()
 	if err != nil {
-		a.fail(w, r, err)
+		a.fail(ctx, c, err)
 		return
 	}
-	p.ID, p.CreatedAt = a.created("prd_")
-	p.StoreID = principal(r).StoreID
-	if err := a.data.CreateProduct(r.Context(), p); err != nil {
-		a.fail(w, r, err)
+	prd.ID, prd.CreatedAt = a.created("prd_")
+	prd.StoreID = p.StoreID
+	if err := a.data.CreateProduct(ctx, prd); err != nil {
+		a.fail(ctx, c, err)
 		return
 	}
-	writeData(w, http.StatusCreated, p)
+	writeData(c, fasthttp.StatusCreated, prd)
 }

@@ -1,9 +1,11 @@
 package api
 
 import (
-	"net/http"
+	"context"
 	"slices"
 	"time"
+
+	"github.com/valyala/fasthttp"
 
 	"github.com/storekey/storekey/resource"
 )
@@ -47,11 +49,11 @@ func viewOf(p *resource.Principal) tokenView {
 
 // store answers GET /api/v1/store: the store a store-bound token is bound
 // to, its granted scopes and bound resources.
-func (a *api) store(w http.ResponseWriter, r *http.Request) {
-	writeData(w, http.StatusOK, viewOf(principal(r)))
+func (a *api) store(ctx context.Context, c *fasthttp.RequestCtx, p *resource.Principal) {
+	writeData(c, fasthttp.StatusOK, viewOf(p))
 }
 
 // me answers GET /api/v1/me for any valid token, app-level ones included.
-func (a *api) me(w http.ResponseWriter, r *http.Request) {
-	writeData(w, http.StatusOK, viewOf(principal(r)))
+func (a *api) me(ctx context.Context, c *fasthttp.RequestCtx, p *resource.Principal) {
+	writeData(c, fasthttp.StatusOK, viewOf(p))
 }

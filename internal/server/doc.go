@@ -6,4 +6,9 @@
 // It parses each request once into the oauth package's types and renders
 // the results; every protocol rule lives in package oauth. It maps
 // *oauth.Error onto HTTP status and JSON at the edge (errors.go).
+//
+// It answers HTTP with fasthttp (fast.go). The validation paths, the
+// introspection endpoint and the sample API, are handlers written for it;
+// the rest is written for net/http and reached through a bridge
+// (bridge.go) that hands it requests owning their strings.
 package server

@@ -1,7 +1,9 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 
 	"github.com/storekey/storekey/internal/oauth"
@@ -30,25 +32,45 @@ type errorBody struct {
 	RequestID   string          `json:"request_id,omitempty"`
 }
 
-// writeError renders err as the RFC 6749 §5.2 JSON error response. Anything
-// that is not an *oauth.Error is logged and answered as server_error with a
-// generic description and the request id, never with its text.
-func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+// errorAnswer is an error as the RFC 6749 §5.2 answer: the status, the JSON
+// body, and the headers invalid_client and slow_down carry.
+type errorAnswer struct {
+	status                int
+	body                  errorBody
+	challenge, retryAfter string
+}
+
+// errorAnswer renders err. Anything that is not an *oauth.Error is logged
+// and answered as server_error with a generic description and the request
+// id, never with its text. pattern is the route, as the metrics name it.
+func (s *Server) errorAnswer(ctx context.Context, pattern, path, requestID string, err error) errorAnswer {
 	e := oauth.AsError(err)
-	body := errorBody{Error: e.Code, Description: e.Description}
+	a := errorAnswer{status: status(e.Code), body: errorBody{Error: e.Code, Description: e.Description}}
 	if e.Code == oauth.ErrServerError || e.Code == oauth.ErrTemporarilyUnavailable {
-		body.RequestID = w.Header().Get(requestIDHeader)
-		s.log.ErrorContext(r.Context(), "request failed", "path", r.URL.Path, "request_id", body.RequestID, "err", e.Err)
+		a.body.RequestID = requestID
+		s.log.ErrorContext(ctx, "request failed", "path", path, "request_id", requestID, "err", e.Err)
 	}
-	s.metrics.oauthErrors.WithLabelValues(r.Pattern, string(e.Code)).Inc()
+	s.metrics.oauthErrors.WithLabelValues(pattern, string(e.Code)).Inc()
+	switch e.Code {
+	case oauth.ErrInvalidClient:
+		a.challenge = `Basic realm="storekey", charset="UTF-8"`
+	case oauth.ErrSlowDown:
+		a.retryAfter = "1"
+	}
+	return a
+}
+
+// writeError sends err as the RFC 6749 §5.2 JSON error response.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	a := s.errorAnswer(r.Context(), r.Pattern, r.URL.Path, w.Header().Get(requestIDHeader), err)
 	h := w.Header()
-	if e.Code == oauth.ErrInvalidClient {
-		h.Set("WWW-Authenticate", `Basic realm="storekey", charset="UTF-8"`)
+	if a.challenge != "" {
+		h.Set("WWW-Authenticate", a.challenge)
 	}
-	if e.Code == oauth.ErrSlowDown {
-		h.Set("Retry-After", "1")
+	if a.retryAfter != "" {
+		h.Set("Retry-After", a.retryAfter)
 	}
-	writeJSON(w, status(e.Code), body)
+	writeJSON(w, a.status, a.body)
 }
 
 // The headers of every JSON answer (RFC 6749 §5.1), set as shared values:
@@ -65,5 +87,11 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	h["Cache-Control"] = noStore
 	h["Pragma"] = noCache
 	w.WriteHeader(code)
+	encodeJSON(w, v)
+}
+
+// encodeJSON writes v and a newline. The answers are Storekey's own types,
+// which always encode; a client gone is nothing to act on.
+func encodeJSON(w io.Writer, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }

@@ -8,9 +8,9 @@ import (
 	"html"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -61,7 +61,7 @@ type env struct {
 	t      testing.TB
 	db     *store.DB
 	svc    *oauth.Service
-	srv    *httptest.Server
+	srv    *liveServer
 	app    *oauth.App
 	secret string
 	user   *oauth.User
@@ -79,8 +79,11 @@ func newEnv(t testing.TB, b dbtest.Backend, mod func(*oauth.Config)) *env {
 	ctx := context.Background()
 	db := b.Open(t)
 	e := &env{t: t, db: db}
-	srv := httptest.NewUnstartedServer(nil)
-	cfg := oauth.Config{Issuer: "http://" + srv.Listener.Addr().String(), SkipKnownConsent: true}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := oauth.Config{Issuer: "http://" + ln.Addr().String(), SkipKnownConsent: true}
 	if mod != nil {
 		mod(&cfg)
 	}
@@ -99,10 +102,7 @@ func newEnv(t testing.TB, b dbtest.Backend, mod func(*oauth.Config)) *env {
 		t.Fatal(err)
 	}
 	e.svc = svc
-	srv.Config.Handler = newHandler(svc, db, logger, true)
-	srv.Start()
-	t.Cleanup(srv.Close)
-	e.srv = srv
+	e.srv = serve(t, ln, newServer(svc, db, logger, true))
 
 	hash, err := password.Hash(testPassword)
 	if err != nil {
@@ -118,9 +118,33 @@ func newEnv(t testing.TB, b dbtest.Backend, mod func(*oauth.Config)) *env {
 	return e
 }
 
-// newHandler is the whole server, every dialect enabled (standard apps must
+// liveServer is the server answering on a real listener, with the HTTP
+// server `storekey serve` runs.
+type liveServer struct {
+	URL string
+	*server.Server
+}
+
+// serve runs s on ln until the test ends.
+func serve(t testing.TB, ln net.Listener, s *server.Server) *liveServer {
+	t.Helper()
+	hs := s.HTTPServer()
+	done := make(chan error, 1)
+	go func() { done <- hs.Serve(ln) }()
+	t.Cleanup(func() {
+		if err := hs.Shutdown(); err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
+	return &liveServer{URL: "http://" + ln.Addr().String(), Server: s}
+}
+
+// newServer is the whole server, every dialect enabled (standard apps must
 // not notice), with the pages and the sample API.
-func newHandler(svc *oauth.Service, db *store.DB, logger *slog.Logger, accessLog bool) http.Handler {
+func newServer(svc *oauth.Service, db *store.DB, logger *slog.Logger, accessLog bool) *server.Server {
 	profiles := profile.All()
 	svc.SetDialects(profile.Dialects(profiles))
 	pages := web.New(svc, db, web.Options{Profiles: profiles, Logger: logger})
@@ -128,7 +152,7 @@ func newHandler(svc *oauth.Service, db *store.DB, logger *slog.Logger, accessLog
 		Logger:    logger,
 		AccessLog: accessLog,
 		Web:       pages,
-		API:       api.Routes(db, server.NewValidator(svc), api.Options{TokenHeaders: []string{"X-Access-Token"}, Logger: logger}),
+		API:       api.New(db, server.NewValidator(svc), api.Options{TokenHeaders: []string{"X-Access-Token"}, Logger: logger}),
 		Profiles:  profiles,
 	})
 }

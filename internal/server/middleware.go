@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"runtime/debug"
 	"time"
+
+	"github.com/valyala/fasthttp"
 )
 
 // requestIDHeader carries each request's id in the answer. It is set before
@@ -73,15 +75,30 @@ func (s *Server) instrument(next http.Handler) http.Handler {
 			if pattern == "" {
 				pattern = "unmatched"
 			}
-			d := time.Since(start)
-			series := s.metrics.route(pattern, rec.status)
-			series.requests.Inc()
-			series.latency.Observe(d.Seconds())
-			if s.opts.AccessLog {
-				s.log.InfoContext(r.Context(), "request", "method", r.Method, "path", r.URL.Path,
-					"status", rec.status, "duration_ms", float64(d.Microseconds())/1000, "request_id", id)
-			}
+			s.observe(r, pattern, rec.status, time.Since(start), id)
 		}()
 		next.ServeHTTP(rec, r)
 	})
+}
+
+// observe counts and times a request by route and status, and writes its
+// access log line. r is the *http.Request or the *fasthttp.RequestCtx; the
+// method and path are read from it only for the log, which names the path
+// only: query strings carry codes and state.
+func (s *Server) observe(r any, pattern string, status int, d time.Duration, id string) {
+	series := s.metrics.route(pattern, status)
+	series.requests.Inc()
+	series.latency.Observe(d.Seconds())
+	if !s.opts.AccessLog {
+		return
+	}
+	var method, path string
+	switch r := r.(type) {
+	case *http.Request:
+		method, path = r.Method, r.URL.Path
+	case *fasthttp.RequestCtx:
+		method, path = string(r.Method()), string(r.Path())
+	}
+	s.log.Info("request", "method", method, "path", path, "status", status,
+		"duration_ms", float64(d.Microseconds())/1000, "request_id", id)
 }

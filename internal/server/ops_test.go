@@ -63,6 +63,8 @@ func TestHealthAndMetrics(t *testing.T) {
 	e.post("/oauth/token", url.Values{"grant_type": {"client_credentials"}}, e.app.ID, "sks_wrong")
 	e.api(http.MethodGet, "/api/v1/products", "", "")
 	e.api(http.MethodGet, "/api/v1/nothing", "", "")
+	e.post("/oauth/introspect", url.Values{"token": {"ska_unknown"}}, e.app.ID, e.secret)
+	e.post("/oauth/introspect", url.Values{"token": {"ska_unknown"}}, e.app.ID, "sks_wrong")
 	res, err := http.Get(e.srv.URL + "/metrics")
 	must(t, err)
 	body, _ := io.ReadAll(res.Body)
@@ -77,6 +79,10 @@ func TestHealthAndMetrics(t *testing.T) {
 		// The sample API's routes are counted one by one.
 		`storekey_http_requests_total{code="401",endpoint="GET /api/v1/products"} 1`,
 		`storekey_http_requests_total{code="404",endpoint="/api/"} 1`,
+		// So is introspection, served natively like the API.
+		`storekey_http_requests_total{code="200",endpoint="POST /oauth/introspect"} 1`,
+		`storekey_http_requests_total{code="401",endpoint="POST /oauth/introspect"} 1`,
+		`storekey_oauth_errors_total{endpoint="POST /oauth/introspect",error="invalid_client"} 1`,
 	} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("/metrics lacks %s", want)
@@ -86,3 +92,69 @@ func TestHealthAndMetrics(t *testing.T) {
 		t.Error("/metrics shows a secret")
 	}
 }
+
+// TestRequestIDs: every answer names its request, on the routes served
+// natively and on those bridged to net/http, each id its own.
+func TestRequestIDs(t *testing.T) {
+	e := newEnv(t, dbtest.Backends()[0], nil)
+	seen := map[string]bool{}
+	for _, rq := range []struct{ method, path, body string }{
+		{"GET", "/healthz", ""},
+		{"POST", "/oauth/introspect", "token=x"},
+		{"GET", "/api/v1/store", ""},
+		{"GET", "/no/such/page", ""},
+	} {
+		req, err := http.NewRequest(rq.method, e.srv.URL+rq.path, strings.NewReader(rq.body))
+		must(t, err)
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		res, err := http.DefaultClient.Do(req)
+		must(t, err)
+		_ = res.Body.Close()
+		id := res.Header.Get("X-Request-Id")
+		if len(id) != 16 || seen[id] {
+			t.Errorf("%s %s: X-Request-Id %q", rq.method, rq.path, id)
+		}
+		seen[id] = true
+	}
+}
+
+// TestProtocolErrors: a request too large to read is refused in JSON, with
+// the status that says why, and the server goes on answering.
+func TestProtocolErrors(t *testing.T) {
+	e := newEnv(t, dbtest.Backends()[0], nil)
+	tests := []struct {
+		name   string
+		req    func() *http.Request
+		status int
+	}{
+		{"headers too large", func() *http.Request {
+			req, _ := http.NewRequest("GET", e.srv.URL+"/healthz", nil)
+			req.Header.Set("X-Filler", strings.Repeat("a", 40<<10))
+			return req
+		}, http.StatusRequestHeaderFieldsTooLarge},
+		{"body too large", func() *http.Request {
+			req, _ := http.NewRequest("POST", e.srv.URL+"/oauth/token", strings.NewReader(strings.Repeat("a", 2<<20)))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			return req
+		}, http.StatusRequestEntityTooLarge},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := http.DefaultClient.Do(tt.req())
+			must(t, err)
+			body, _ := io.ReadAll(res.Body)
+			_ = res.Body.Close()
+			if res.StatusCode != tt.status || res.Header.Get("Content-Type") != "application/json;charset=UTF-8" ||
+				!strings.Contains(string(body), `"error":"invalid_request"`) {
+				t.Errorf("%d %s: %s", res.StatusCode, res.Header.Get("Content-Type"), body)
+			}
+		})
+	}
+	res, err := http.Get(e.srv.URL + "/healthz")
+	must(t, err)
+	_ = res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Errorf("after: /healthz %d", res.StatusCode)
+	}
+}
+

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"
@@ -8,6 +9,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/valyala/fasthttp"
 
 	"github.com/storekey/storekey/internal/oauth"
 	"github.com/storekey/storekey/internal/profile"
@@ -27,10 +30,10 @@ type form struct {
 // (RFC 6749 §3.1, §3.2).
 func readForm(w http.ResponseWriter, r *http.Request) (form, error) {
 	if r.URL.RawQuery != "" {
-		return form{}, oauth.Errorf(oauth.ErrInvalidRequest, "parameters must be sent in the request body, not the query string")
+		return form{}, errQueryParams
 	}
 	if !isForm(r.Header.Get("Content-Type")) {
-		return form{}, oauth.Errorf(oauth.ErrInvalidRequest, "the request body must be application/x-www-form-urlencoded")
+		return form{}, errNotForm
 	}
 	// The body is parsed here rather than by Request.ParseForm, which
 	// would also parse the (empty) query and copy both into Request.Form.
@@ -38,11 +41,39 @@ func readForm(w http.ResponseWriter, r *http.Request) (form, error) {
 	body, err := io.ReadAll(r.Body)
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
-		return form{}, oauth.Errorf(oauth.ErrInvalidRequest, "the request body is larger than %d bytes", maxBody)
+		return form{}, errBodyTooLarge
 	}
-	values, perr := url.ParseQuery(string(body))
-	if err != nil || perr != nil {
-		return form{}, oauth.Errorf(oauth.ErrInvalidRequest, "the request body is not valid form encoding")
+	if err != nil {
+		return form{}, errNotFormEncoded
+	}
+	return parseForm(body)
+}
+
+// readFastForm is readForm for a request served natively on fasthttp.
+func readFastForm(c *fasthttp.RequestCtx) (form, error) {
+	switch {
+	case len(c.URI().QueryString()) > 0:
+		return form{}, errQueryParams
+	case !isForm(string(c.Request.Header.ContentType())):
+		return form{}, errNotForm
+	case len(c.PostBody()) > maxBody:
+		return form{}, errBodyTooLarge
+	}
+	return parseForm(c.PostBody())
+}
+
+var (
+	errQueryParams    = oauth.Errorf(oauth.ErrInvalidRequest, "parameters must be sent in the request body, not the query string")
+	errNotForm        = oauth.Errorf(oauth.ErrInvalidRequest, "the request body must be application/x-www-form-urlencoded")
+	errBodyTooLarge   = oauth.Errorf(oauth.ErrInvalidRequest, "the request body is larger than %d bytes", maxBody)
+	errNotFormEncoded = oauth.Errorf(oauth.ErrInvalidRequest, "the request body is not valid form encoding")
+)
+
+// parseForm parses a form-encoded body, refusing a parameter sent twice.
+func parseForm(body []byte) (form, error) {
+	values, err := url.ParseQuery(string(body))
+	if err != nil {
+		return form{}, errNotFormEncoded
 	}
 	for k, v := range values {
 		if len(v) > 1 {
@@ -133,31 +164,41 @@ func (f form) has(k string) bool   { return f.values.Has(k) }
 // header (client_secret_basic, RFC 6749 §2.3.1, with the form-encoded id and
 // secret it requires) or the body (client_secret_post, or a public client's
 // bare client_id). Using both methods at once is refused (§2.3).
-func clientCredentials(r *http.Request, f form) (oauth.ClientCredentials, error) {
-	if h := r.Header.Get("Authorization"); h != "" {
-		scheme, _, _ := strings.Cut(h, " ")
-		if !strings.EqualFold(scheme, "Basic") {
-			return oauth.ClientCredentials{}, oauth.Errorf(oauth.ErrInvalidClient, "client authentication must use the Basic scheme")
-		}
-		id, secret, ok := r.BasicAuth()
-		if !ok {
-			return oauth.ClientCredentials{}, oauth.Errorf(oauth.ErrInvalidClient, "the Authorization header is malformed")
-		}
-		var err1, err2 error
-		id, err1 = url.QueryUnescape(id)
-		secret, err2 = url.QueryUnescape(secret)
-		if err1 != nil || err2 != nil {
-			return oauth.ClientCredentials{}, oauth.Errorf(oauth.ErrInvalidClient, "the Authorization header is malformed")
-		}
-		if f.has("client_secret") {
-			return oauth.ClientCredentials{}, oauth.Errorf(oauth.ErrInvalidRequest, "use one client authentication method, not both")
-		}
-		if f.has("client_id") && f.get("client_id") != id {
-			return oauth.ClientCredentials{}, oauth.Errorf(oauth.ErrInvalidClient, "client_id does not match the Authorization header")
-		}
-		return oauth.ClientCredentials{ID: id, Secret: secret, Basic: true}, nil
+func clientCredentials(authorization string, f form) (oauth.ClientCredentials, error) {
+	if authorization == "" {
+		return oauth.ClientCredentials{ID: f.get("client_id"), Secret: f.get("client_secret")}, nil
 	}
-	return oauth.ClientCredentials{ID: f.get("client_id"), Secret: f.get("client_secret")}, nil
+	scheme, encoded, _ := strings.Cut(authorization, " ")
+	if !strings.EqualFold(scheme, "Basic") {
+		return oauth.ClientCredentials{}, oauth.Errorf(oauth.ErrInvalidClient, "client authentication must use the Basic scheme")
+	}
+	id, secret, ok := basicAuth(encoded)
+	if !ok {
+		return oauth.ClientCredentials{}, oauth.Errorf(oauth.ErrInvalidClient, "the Authorization header is malformed")
+	}
+	var err1, err2 error
+	id, err1 = url.QueryUnescape(id)
+	secret, err2 = url.QueryUnescape(secret)
+	if err1 != nil || err2 != nil {
+		return oauth.ClientCredentials{}, oauth.Errorf(oauth.ErrInvalidClient, "the Authorization header is malformed")
+	}
+	if f.has("client_secret") {
+		return oauth.ClientCredentials{}, oauth.Errorf(oauth.ErrInvalidRequest, "use one client authentication method, not both")
+	}
+	if f.has("client_id") && f.get("client_id") != id {
+		return oauth.ClientCredentials{}, oauth.Errorf(oauth.ErrInvalidClient, "client_id does not match the Authorization header")
+	}
+	return oauth.ClientCredentials{ID: id, Secret: secret, Basic: true}, nil
+}
+
+// basicAuth decodes the credentials of a Basic Authorization header (RFC
+// 7617), as net/http's Request.BasicAuth does.
+func basicAuth(encoded string) (id, secret string, ok bool) {
+	raw, err := base64.StdEncoding.DecodeString(encoded)
+	if err != nil {
+		return "", "", false
+	}
+	return strings.Cut(string(raw), ":")
 }
 
 func truncate(s string, n int) string {

@@ -32,16 +32,13 @@ func (s *Server) routes() http.Handler {
 		}
 	}
 	mux.HandleFunc("POST /oauth/revoke", s.revoke)
-	mux.HandleFunc("POST /oauth/introspect", s.introspect)
+	// POST /oauth/introspect and /api/ are served natively (fast.go).
 	for _, p := range []string{"/oauth/revoke", "/oauth/introspect"} {
 		mux.HandleFunc(p, postOnly)
 	}
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.Handle("GET /metrics", s.metricsHandler())
-	for pattern, h := range s.opts.API {
-		mux.Handle(pattern, h)
-	}
 	for pattern, h := range s.opts.Mounts {
 		mux.Handle(pattern, h)
 	}
@@ -49,7 +46,18 @@ func (s *Server) routes() http.Handler {
 		// The pages own everything else: /, /oauth/authorize, /login, ...
 		mux.Handle("/", s.opts.Web)
 	}
+	s.mux = mux
 	return s.storeFromHost(mux)
+}
+
+// routedHere reports whether the net/http routes have one of their own for
+// a path under /api/ (a dialect's token path, such as HyperSKU's), which
+// then wins over the sample API's answer to paths it does not know, as the
+// more specific pattern would in one mux.
+func (s *Server) routedHere(method, path []byte) bool {
+	u := &url.URL{Path: string(path)}
+	_, pattern := s.mux.Handler(&http.Request{Method: string(method), URL: u, Host: "localhost"})
+	return pattern != "" && pattern != "/"
 }
 
 // storeFromPath records the {store} of a /stores/{store}/... path.

@@ -23,9 +23,9 @@ type Options struct {
 	RateBurst int
 	// Web serves the people-facing pages (/, /oauth/authorize, /login, ...).
 	Web http.Handler
-	// API is the sample commerce API's handlers by ServeMux pattern
-	// (api.Routes), routed in the server's own mux.
-	API map[string]http.Handler
+	// API is the sample commerce API (api.New), served natively on
+	// fasthttp: every path under /api/ goes to it.
+	API Router
 	// Mounts are further handlers by ServeMux pattern (the demo's example
 	// app, a dialect's extra paths).
 	Mounts map[string]http.Handler
@@ -45,7 +45,8 @@ type Server struct {
 	metrics      *metrics
 	limit        *limiter
 	metadataJSON []byte
-	handler      http.Handler
+	handler      http.Handler // the routes written for net/http; see bridge
+	mux          *http.ServeMux
 	profiles     map[string]*profile.Profile
 }
 
@@ -75,9 +76,6 @@ func New(svc *oauth.Service, st oauth.Storage, opts Options) *Server {
 	s.handler = s.instrument(s.routes())
 	return s
 }
-
-// ServeHTTP serves every Storekey route.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
 func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
