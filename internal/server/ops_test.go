@@ -3,11 +3,13 @@ package server_test
 import (
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 
+	"github.com/storekey/storekey/internal/server"
 	"github.com/storekey/storekey/internal/store/dbtest"
 )
 
@@ -158,3 +160,37 @@ func TestProtocolErrors(t *testing.T) {
 	}
 }
 
+// TestRateLimit: past its burst, a client at one address gets 429
+// slow_down with Retry-After at the token, revocation and introspection
+// endpoints, each counted apart.
+func TestRateLimit(t *testing.T) {
+	e := newEnv(t, dbtest.Backends()[0], nil)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	must(t, err)
+	limited := serve(t, ln, server.New(e.svc, e.db, server.Options{RateLimit: 0.001, RateBurst: 2}))
+	for _, rq := range []struct {
+		path string
+		form url.Values
+	}{
+		{"/oauth/token", url.Values{"grant_type": {"client_credentials"}}},
+		{"/oauth/introspect", url.Values{"token": {"ska_unknown"}}},
+		{"/oauth/revoke", url.Values{"token": {"ska_unknown"}}},
+	} {
+		for i := range 3 {
+			req, _ := http.NewRequest(http.MethodPost, limited.URL+rq.path, strings.NewReader(rq.form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.SetBasicAuth(e.app.ID, e.secret)
+			res, err := http.DefaultClient.Do(req)
+			must(t, err)
+			body, _ := io.ReadAll(res.Body)
+			_ = res.Body.Close()
+			switch {
+			case i < 2 && res.StatusCode != http.StatusOK:
+				t.Errorf("%s #%d: %d %s, want 200", rq.path, i+1, res.StatusCode, body)
+			case i == 2 && (res.StatusCode != http.StatusTooManyRequests || res.Header.Get("Retry-After") != "1" ||
+				!strings.Contains(string(body), `"error":"slow_down"`)):
+				t.Errorf("%s #%d: %d %q %s, want 429 slow_down", rq.path, i+1, res.StatusCode, res.Header.Get("Retry-After"), body)
+			}
+		}
+	}
+}

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"net/http"
+	"time"
 
 	"github.com/valyala/fasthttp"
 
@@ -173,6 +174,10 @@ func (s *Server) introspect(c *fasthttp.RequestCtx) {
 	client, err := clientCredentials(string(c.Request.Header.Peek("Authorization")), f)
 	if err != nil {
 		s.writeFastError(ctx, c, pattern, err)
+		return
+	}
+	if s.limit != nil && !s.limit.allow("introspect:"+client.ID+"|"+c.RemoteIP().String(), time.Now()) {
+		s.writeFastError(ctx, c, pattern, oauth.Errorf(oauth.ErrSlowDown, "too many introspection requests; slow down"))
 		return
 	}
 	res, err := s.svc.Introspect(ctx, client, f.get("token"))
