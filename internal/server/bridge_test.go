@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"slices"
@@ -10,6 +11,7 @@ import (
 	"sync"
 	"testing"
 
+	dto "github.com/prometheus/client_model/go"
 	"github.com/valyala/fasthttp"
 )
 
@@ -217,5 +219,32 @@ func TestBridgeAbort(t *testing.T) {
 	res, _ := send(t, "GET", url+"/", "", nil)
 	if res.StatusCode != http.StatusInternalServerError || res.Header.Get("X-Partial") != "" || !res.Close {
 		t.Errorf("status %d, header %v, close %v", res.StatusCode, res.Header, res.Close)
+	}
+}
+
+// TestNativePanic: a panic in a fasthttp handler is answered 500 naming the
+// request, logged with its stack, and counted; the server goes on.
+func TestNativePanic(t *testing.T) {
+	var logs strings.Builder
+	s := &Server{log: slog.New(slog.NewTextHandler(&logs, nil)), metrics: newMetrics()}
+	var c fasthttp.RequestCtx
+	var req fasthttp.Request
+	req.SetRequestURI("http://storekey.test/api/v1/store")
+	c.Init(&req, nil, nil)
+	s.native(&c, "GET /api/v1/store", func(c *fasthttp.RequestCtx) {
+		c.Response.Header.Set("X-Half", "written")
+		panic("boom")
+	})
+	id := string(c.Response.Header.Peek(requestIDHeader))
+	if c.Response.StatusCode() != http.StatusInternalServerError || id == "" ||
+		string(c.Response.Body()) != "internal server error (request "+id+")\n" || len(c.Response.Header.Peek("X-Half")) != 0 {
+		t.Errorf("answer %d, id %q, body %q, X-Half %q", c.Response.StatusCode(), id, c.Response.Body(), c.Response.Header.Peek("X-Half"))
+	}
+	if !strings.Contains(logs.String(), "boom") || !strings.Contains(logs.String(), "request_id="+id) || !strings.Contains(logs.String(), "goroutine") {
+		t.Errorf("log %q", logs.String())
+	}
+	var m dto.Metric
+	if err := s.metrics.requests.WithLabelValues("GET /api/v1/store", "500").Write(&m); err != nil || m.GetCounter().GetValue() != 1 {
+		t.Errorf("counted %v (%v)", m.GetCounter().GetValue(), err)
 	}
 }
