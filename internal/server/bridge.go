@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"runtime/debug"
 
 	"github.com/valyala/fasthttp"
 )
@@ -27,16 +28,24 @@ func (s *Server) bridge(c *fasthttp.RequestCtx) {
 	}
 	w := &bridgeWriter{c: c, header: make(http.Header, 8)}
 	defer func() {
-		if p := recover(); p != nil {
-			if err, ok := p.(error); !ok || !errors.Is(err, http.ErrAbortHandler) {
-				panic(p) // instrument recovers every other panic; this is a bug
-			}
+		p := recover()
+		if p == nil {
+			return
+		}
+		c.Response.Reset()
+		c.SetStatusCode(http.StatusInternalServerError)
+		if err, ok := p.(error); ok && errors.Is(err, http.ErrAbortHandler) {
 			// The handler gave up on the answer, as net/http lets it:
 			// nothing is sent and the connection closes.
-			c.Response.Reset()
-			c.SetStatusCode(http.StatusInternalServerError)
 			c.SetConnectionClose()
+			return
 		}
+		// instrument recovers the handlers' panics; one that escapes it
+		// is the bridge's own. fasthttp does not recover panics: left
+		// alone, it would end the process.
+		s.log.Error("panic in the net/http bridge", "path", string(c.Path()), "panic", p, "stack", string(debug.Stack()))
+		c.Response.Header.SetContentType("text/plain; charset=utf-8")
+		c.SetBodyString("internal server error\n")
 	}()
 	s.handler.ServeHTTP(w, r)
 	w.finish()

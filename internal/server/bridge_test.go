@@ -19,7 +19,7 @@ import (
 // listener, and returns its URL.
 func bridged(t *testing.T, h http.HandlerFunc) string {
 	t.Helper()
-	s := &Server{handler: h}
+	s := &Server{handler: h, log: slog.New(slog.DiscardHandler)}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -246,5 +246,26 @@ func TestNativePanic(t *testing.T) {
 	var m dto.Metric
 	if err := s.metrics.requests.WithLabelValues("GET /api/v1/store", "500").Write(&m); err != nil || m.GetCounter().GetValue() != 1 {
 		t.Errorf("counted %v (%v)", m.GetCounter().GetValue(), err)
+	}
+}
+
+// TestBridgePanic: a panic that reaches the bridge (instrument, in front of
+// every net/http route, recovers the handlers' own) is answered 500, and the
+// server goes on: fasthttp would not recover it.
+func TestBridgePanic(t *testing.T) {
+	calls := 0
+	url := bridged(t, func(w http.ResponseWriter, r *http.Request) {
+		calls++
+		if calls == 1 {
+			panic("boom")
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+	res, body := send(t, "GET", url+"/", "", nil)
+	if res.StatusCode != http.StatusInternalServerError || strings.Contains(body, "boom") || strings.Contains(body, "goroutine") {
+		t.Errorf("first: %d %q", res.StatusCode, body)
+	}
+	if res, _ := send(t, "GET", url+"/", "", nil); res.StatusCode != http.StatusNoContent {
+		t.Errorf("after: %d", res.StatusCode)
 	}
 }
