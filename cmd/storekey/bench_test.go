@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"testing"
 )
@@ -115,6 +116,26 @@ func TestBenchAgainstServe(t *testing.T) {
 		if _, _, err := runCLI(t, noEnv, "bench", "--url", base, "--database", db, "--rate", rate); err == nil {
 			t.Errorf("bench accepted --rate %s", rate)
 		}
+	}
+}
+
+// serve sets the collector's target to gcPercent, unless GOGC sets one.
+func TestTuneGC(t *testing.T) {
+	saved := debug.SetGCPercent(100)
+	t.Cleanup(func() { debug.SetGCPercent(saved) })
+
+	tuneGC(func(k string) string {
+		if k == "GOGC" {
+			return "200"
+		}
+		return ""
+	})
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Fatalf("with GOGC set the target became %d, want it left at 100", got)
+	}
+	tuneGC(noEnv)
+	if got := debug.SetGCPercent(100); got != gcPercent {
+		t.Fatalf("without GOGC the target is %d, want %d", got, gcPercent)
 	}
 }
 
