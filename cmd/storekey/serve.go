@@ -275,7 +275,7 @@ func serve(ctx context.Context, e *env, cfg Config, setup func(context.Context, 
 // is small (3-4 MB under load: caches, templates, connections), so each
 // collection is short, and the heap it lets grow between collections is
 // most of the difference between the server's resident memory and its
-// 40 MB target. On SQLite under full load (2026-11-23, 14:2x) the highest
+// 40 MB target. On SQLite under full load (2026-11-23, 14:21-14:27) the highest
 // RSS went from 41.0-41.7 to 38.6-39.9 MiB, for 5-10 % more server CPU per
 // validation; GOGC=30 would take another 1.5 MiB for 20-30 % more.
 const gcPercent = 50
